@@ -1,0 +1,36 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+INDEX ?= var/index
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test browser bench clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) -m service --index $(INDEX) --corpus corpus --host $(HOST) --port $(PORT)
+
+# Debian's Chromium drives the page tests; installed here when missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) bench/quality.py
+	$(PY) bench/speed.py
+
+clean:
+	rm -rf var .pytest_cache

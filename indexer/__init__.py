@@ -1,0 +1,1 @@
+"""Indexer: raw report files -> clean text -> sections -> chunks -> index directory."""
