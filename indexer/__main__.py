@@ -1,0 +1,105 @@
+"""`python -m indexer build|add|remove|stats`: the indexer's command line."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from tqdm import tqdm
+
+from indexer.errors import IndexerError
+
+DEFAULT_INDEX = "var/index"
+DEFAULT_CACHE = ".cache"
+
+
+def _progress(items, label, total):
+    return tqdm(items, desc=label, total=total, unit="", leave=False, file=sys.stderr,
+                disable=None if sys.stderr.isatty() else False, mininterval=0.5)
+
+
+def cache_dir() -> Path:
+    """Where converted models are kept: $FAZHI_CACHE, else .cache/ in the working folder."""
+    return Path(os.environ.get("FAZHI_CACHE", DEFAULT_CACHE))
+
+
+def default_model() -> str | None:
+    """The embedding model named by $FAZHI_MODEL, else the bundled one."""
+    return os.environ.get("FAZHI_MODEL") or None
+
+
+def _embedder(name: str | None):
+    from indexer.embed import load_embedder
+
+    return load_embedder(name, cache_dir() / "models")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m indexer", description=__doc__)
+    parser.add_argument("--index", default=DEFAULT_INDEX, help="index directory (default %(default)s)")
+    parser.add_argument("--model", default=default_model(),
+                        help="sentence-transformers model name or path (default: bundled multilingual-e5-small)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    sub = parser.add_subparsers(dest="command", required=True)
+    build = sub.add_parser("build", help="index every report of a corpus folder")
+    build.add_argument("--corpus", default="corpus")
+    add = sub.add_parser("add", help="add report files to the index without a full rebuild")
+    add.add_argument("files", nargs="+", type=Path)
+    remove = sub.add_parser("remove", help="remove reports by doc_id")
+    remove.add_argument("doc_ids", nargs="+")
+    sub.add_parser("stats", help="describe the current index")
+    for command in (build, add, remove):
+        command.add_argument("--index", default=argparse.SUPPRESS)
+        command.add_argument("--model", default=argparse.SUPPRESS)
+        command.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    return parser
+
+
+def _stats(root: Path) -> dict:
+    from indexer.store import read_current
+
+    data = read_current(root)
+    return {
+        "generation": data.path.name if data.path else "",
+        "model": data.manifest.get("model"),
+        "counts": data.manifest.get("counts"),
+        "reports": [
+            {k: r["meta"][k] for k in ("doc_id", "issuer", "level", "region", "year", "title")}
+            for r in data.reports.values()
+        ],
+        "skipped": data.manifest.get("skipped", []),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; errors are printed as sentences with exit status 1."""
+    from indexer import build as builder
+
+    args = _parser().parse_args(argv)
+    root = Path(args.index)
+    try:
+        if args.command == "stats":
+            result = _stats(root)
+            print(json.dumps(result, ensure_ascii=False, indent=1))
+            return 0
+        embedder = _embedder(args.model)
+        if args.command == "build":
+            summary = builder.build_index(Path(args.corpus), root, embedder, _progress)
+        elif args.command == "add":
+            summary = builder.add_files(root, args.files, embedder, _progress)
+        else:
+            summary = builder.remove_reports(root, args.doc_ids, embedder)
+    except IndexerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        print("\n".join(summary.lines()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,182 @@
+"""Okapi BM25 as a precomputed sparse doc-by-term weight matrix, scoring exactly like rank-bm25."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from indexer.errors import CorruptIndex
+
+FORMAT = "bm25-okapi-csc"
+FORMAT_VERSION = 1
+PARAMS_FILE = "bm25.params.json"
+MATRIX_FILE = "bm25.matrix.npz"
+VOCAB_FILE = "bm25.vocab.json"
+
+
+class BM25Index:
+    """Per-(document, term) BM25 weights in a CSC matrix; a query score is a sum of columns.
+
+    Scores equal rank_bm25.BM25Okapi's: idf = log((N - n + 0.5) / (n + 0.5)), terms with
+    a negative idf get epsilon * (mean idf over the vocabulary), and a token repeated in
+    the query counts once per occurrence.
+    """
+
+    def __init__(self, matrix: sp.csc_matrix, vocab: list[str], k1: float, b: float, epsilon: float, avgdl: float):
+        if matrix.shape[1] != len(vocab):
+            raise ValueError(f"The matrix has {matrix.shape[1]} columns but the vocabulary has {len(vocab)} terms.")
+        self.matrix = matrix
+        self.vocab = vocab
+        self.term_ids = {term: i for i, term in enumerate(vocab)}
+        self.k1 = k1
+        self.b = b
+        self.epsilon = epsilon
+        self.avgdl = avgdl
+
+    @property
+    def n_docs(self) -> int:
+        """Number of documents indexed."""
+        return self.matrix.shape[0]
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> "BM25Index":
+        """Index one token list per document (the row order is the document order)."""
+        if not token_lists:
+            raise ValueError("BM25 needs at least one document; the token list is empty.")
+        if k1 < 0 or not 0 <= b <= 1:
+            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1; got k1={k1}, b={b}.")
+        n_docs = len(token_lists)
+        term_ids: dict[str, int] = {}
+        lengths = np.fromiter((len(tokens) for tokens in token_lists), dtype=np.int64, count=n_docs)
+        # One pass in C over all tokens: setdefault hands out ids in order of first sight.
+        flat_ids = np.fromiter(
+            (term_ids.setdefault(token, len(term_ids)) for tokens in token_lists for token in tokens),
+            dtype=np.int64,
+            count=int(lengths.sum()),
+        )
+        vocab = sorted(term_ids)
+        # Columns in sorted term order, so the same corpus always gives the same files.
+        rank = np.empty(len(vocab), dtype=np.int64)
+        rank[np.fromiter((term_ids[t] for t in vocab), dtype=np.int64, count=len(vocab))] = np.arange(len(vocab))
+        rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+        counts = sp.coo_matrix(
+            (np.ones(len(flat_ids), dtype=np.float64), (rows, rank[flat_ids])), shape=(n_docs, len(vocab))
+        ).tocsc()  # duplicates summed: term frequencies
+        counts.sum_duplicates()
+
+        doc_freq = np.diff(counts.indptr)
+        idf = _okapi_idf(doc_freq, n_docs, epsilon)
+        avgdl = float(lengths.sum()) / n_docs
+        tf = counts.data
+        # rank-bm25 divides by avgdl even when it is 0 (all documents empty); no entries then.
+        norm = k1 * (1 - b + b * lengths[counts.indices] / avgdl) if len(tf) else tf
+        col_of_entry = np.repeat(np.arange(len(vocab)), doc_freq)
+        weights = idf[col_of_entry] * (tf * (k1 + 1) / (tf + norm))
+        matrix = sp.csc_matrix(
+            (weights.astype(np.float32), counts.indices, counts.indptr),
+            shape=(n_docs, len(vocab)),
+        )
+        return cls(matrix, vocab, k1, b, epsilon, avgdl)
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every document for the query (float32, length n_docs)."""
+        out = np.zeros(self.n_docs, dtype=np.float64)
+        indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
+        for token, count in Counter(query_tokens).items():
+            col = self.term_ids.get(token)
+            if col is None:
+                continue  # unknown tokens contribute 0, as in rank-bm25
+            lo, hi = indptr[col], indptr[col + 1]
+            # Rows within one column are unique, so fancy-index += is safe.
+            out[indices[lo:hi]] += count * data[lo:hi].astype(np.float64)
+        return out.astype(np.float32)
+
+    def top_k(self, query_tokens: list[str], k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The k best documents with a positive score, highest first, ties to the lower index.
+
+        `mask` (bool, length n_docs) says which documents may be returned; it is applied
+        before the cut, so k allowed documents come back whenever that many match.
+        """
+        if k < 0:
+            raise ValueError(f"k must be zero or more; got {k}.")
+        scores = self.scores(query_tokens)
+        allowed = scores > 0
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.dtype != np.bool_ or mask.shape != (self.n_docs,):
+                raise ValueError(
+                    f"The mask must be a boolean array of length {self.n_docs}; got {mask.dtype} of shape {mask.shape}."
+                )
+            allowed &= mask
+        candidates = np.flatnonzero(allowed)
+        if k == 0 or len(candidates) == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        cand_scores = scores[candidates]
+        if len(candidates) > k:
+            # Keep everything tied with the k-th best so the tie-break below sees all of them.
+            kth = np.partition(cand_scores, len(cand_scores) - k)[len(cand_scores) - k]
+            keep = cand_scores >= kth
+            candidates, cand_scores = candidates[keep], cand_scores[keep]
+        order = np.lexsort((candidates, -cand_scores))[:k]
+        return candidates[order].astype(np.int64), cand_scores[order]
+
+    def save(self, directory: Path) -> None:
+        """Write the index into `directory` (params json, matrix npz, vocabulary json)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        params = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "k1": self.k1,
+            "b": self.b,
+            "epsilon": self.epsilon,
+            "avgdl": self.avgdl,
+            "n_docs": self.n_docs,
+            "n_terms": len(self.vocab),
+            "n_entries": int(self.matrix.nnz),
+            "dtype": "float32",
+            "files": {"matrix": MATRIX_FILE, "vocab": VOCAB_FILE},
+        }
+        np.savez(
+            directory / MATRIX_FILE,
+            data=self.matrix.data,
+            indices=self.matrix.indices,
+            indptr=self.matrix.indptr,
+            shape=np.array(self.matrix.shape, dtype=np.int64),
+        )
+        (directory / VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
+        (directory / PARAMS_FILE).write_text(json.dumps(params, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "BM25Index":
+        """Read an index written by save(); raises CorruptIndex if it is missing or inconsistent."""
+        directory = Path(directory)
+        try:
+            params = json.loads((directory / PARAMS_FILE).read_text(encoding="utf-8"))
+            vocab = json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8"))
+            with np.load(directory / MATRIX_FILE) as arrays:
+                data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
+                shape = tuple(int(x) for x in arrays["shape"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise CorruptIndex(f"The BM25 index in {directory} cannot be read: {exc}") from exc
+        if params.get("format") != FORMAT or params.get("format_version") != FORMAT_VERSION:
+            raise CorruptIndex(
+                f"The BM25 index in {directory} has format {params.get('format')!r} version "
+                f"{params.get('format_version')!r}; this code reads {FORMAT!r} version {FORMAT_VERSION}."
+            )
+        expected = (params["n_docs"], params["n_terms"])
+        if shape != expected or len(vocab) != shape[1] or len(indptr) != shape[1] + 1 or len(data) != params["n_entries"]:
+            raise CorruptIndex(f"The BM25 index files in {directory} do not agree with {PARAMS_FILE}.")
+        matrix = sp.csc_matrix((data, indices, indptr), shape=shape)
+        return cls(matrix, vocab, params["k1"], params["b"], params["epsilon"], params["avgdl"])
+
+
+def _okapi_idf(doc_freq: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:
+    """rank-bm25's idf: log((N-n+0.5)/(n+0.5)), negatives raised to epsilon * mean idf."""
+    idf = np.log(n_docs - doc_freq + 0.5) - np.log(doc_freq + 0.5)
+    if len(idf):
+        idf[idf < 0] = epsilon * float(idf.mean())
+    return idf

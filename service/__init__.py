@@ -1,0 +1,109 @@
+"""The Flask service: create_app(test_config=None) builds the app over one index directory."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from indexer.errors import IndexerError
+from service.errors import ServiceError
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
+
+DEFAULTS = {
+    "INDEX_DIR": str(ROOT / "var" / "index"),
+    "CORPUS_DIR": str(ROOT / "corpus"),
+    "CACHE_DIR": str(ROOT / ".cache"),
+    "MODEL": None,  # None: the bundled multilingual-e5-small
+    "ADMIN_TOKEN": "",  # empty: the endpoints that change the corpus are off
+    "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
+    "LLM_BASE_URL": "",
+    "LLM_MODEL": "",
+    "LLM_TIMEOUT": 20.0,
+    "VERIFY_INDEX": True,
+    "BUILD_IF_MISSING": True,
+}
+
+
+def _error(status: int, code: str, message: str):
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    return response
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config defaults -> FAZHI_* environment -> test_config."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "web" / "templates"),
+        static_folder=str(ROOT / "web" / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("FAZHI")
+    if test_config:
+        app.config.update(test_config)
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"]) + 64 * 1024
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    from indexer.embed import load_embedder
+    from service.state import IndexHolder
+
+    embedder = app.config.get("EMBEDDER") or load_embedder(app.config["MODEL"], Path(app.config["CACHE_DIR"]) / "models")
+    index_dir = Path(app.config["INDEX_DIR"])
+    from indexer.store import current_generation
+
+    if current_generation(index_dir) is None and app.config["BUILD_IF_MISSING"]:
+        from indexer.build import build_index
+
+        summary = build_index(Path(app.config["CORPUS_DIR"]), index_dir, embedder)
+        for line in summary.lines():
+            log.warning(line)
+    app.extensions["fazhi"] = IndexHolder(index_dir, embedder, verify=app.config["VERIFY_INDEX"])
+    if app.config["LLM_BASE_URL"] and app.config["LLM_MODEL"]:
+        from service.generate import Generator
+
+        app.extensions["fazhi_generator"] = Generator(
+            app.config["LLM_BASE_URL"], app.config["LLM_MODEL"], float(app.config["LLM_TIMEOUT"])
+        )
+
+    from service import api, views
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(views.bp)
+
+    @app.before_request
+    def _pick_up_new_index():
+        try:
+            app.extensions["fazhi"].maybe_reload()
+        except IndexerError as error:
+            log.error("Keeping the index in service: %s", error)
+
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError):
+        return _error(error.status, error.code, error.message)
+
+    @app.errorhandler(IndexerError)
+    def _indexer_error(error: IndexerError):
+        return _error(400, "indexer_error", str(error))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        messages = {
+            404: "There is no page or endpoint at this address.",
+            405: "This endpoint does not accept that HTTP method.",
+            413: "The upload is larger than the service accepts.",
+        }
+        message = messages.get(error.code or 500, error.description or error.name)
+        return _error(error.code or 500, error.name.lower().replace(" ", "_"), message)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("Unexpected error")
+        return _error(500, "internal_error", "The service failed to answer this request; the error was logged.")
+
+    return app

@@ -1,0 +1,155 @@
+"""The JSON API: search, reports, ask (with chat history) and CSV export."""
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from service.chat import resolve
+from service.errors import BadParameter, NotFound
+from service.params import filters_param, history_param, int_param, mode_param, text_param
+from service.search import Searcher
+
+bp = Blueprint("api", __name__)
+
+
+def holder():
+    return current_app.extensions["fazhi"]
+
+
+def report_summary(searcher: Searcher, doc_id: str) -> dict:
+    """A report's metadata with its counts, as listed by /api/reports."""
+    report = searcher.reports[doc_id]
+    meta = dict(report["meta"])
+    meta["sections"] = len(report["sections"])
+    meta["chunks"] = sum(1 for c in searcher.chunks if c.doc_id == doc_id)
+    meta["problems"] = len(report.get("problems", []))
+    meta["url"] = f"/reports/{doc_id}"
+    return meta
+
+
+@bp.get("/healthz")
+def healthz():
+    searcher = holder().searcher
+    return jsonify(
+        status="ok",
+        reports=len(searcher.reports),
+        chunks=len(searcher.chunks),
+        model=searcher.embedder.name,
+        generation=searcher.generation,
+    )
+
+
+@bp.get("/api/search")
+def search():
+    args = request.args
+    query = text_param(args.get("q"), "q")
+    k = int_param(args.get("k"), "k", 10, 1, 100)
+    mode = mode_param(args.get("mode"))
+    filters = filters_param(args)
+    searcher = holder().searcher
+    hits = searcher.search(query, k=k, filters=filters, mode=mode)
+    return jsonify(query=query, mode=mode, filters=filters.to_dict(), results=[h.to_dict() for h in hits],
+                   facets=facets(searcher, [h.chunk.doc_id for h in hits], [h.chunk.label for h in hits]))
+
+
+def facets(searcher: Searcher, doc_ids: list[str], labels: list[str]) -> dict:
+    """Counts of results per issuer, level, region part, year and section label."""
+    out: dict[str, dict] = {"issuer": {}, "level": {}, "region": {}, "year": {}, "section": {}}
+    for doc_id, label in zip(doc_ids, labels):
+        meta = searcher.meta(doc_id)
+        for name in ("issuer", "level", "year"):
+            if meta[name]:
+                key = str(meta[name])
+                out[name][key] = out[name].get(key, 0) + 1
+        for part in ("province", "city", "district"):
+            if meta[part]:
+                out["region"][meta[part]] = out["region"].get(meta[part], 0) + 1
+        if label:
+            out["section"][label] = out["section"].get(label, 0) + 1
+    return out
+
+
+@bp.get("/api/filters")
+def filter_values():
+    return jsonify(holder().searcher.filter_values())
+
+
+@bp.get("/api/reports")
+def reports():
+    searcher = holder().searcher
+    return jsonify(reports=[report_summary(searcher, doc_id) for doc_id in searcher.reports])
+
+
+@bp.get("/api/reports/<doc_id>")
+def report(doc_id: str):
+    searcher = holder().searcher
+    if doc_id not in searcher.reports:
+        raise NotFound(f"There is no report with the id {doc_id!r}.")
+    record = searcher.reports[doc_id]
+    chunks = [
+        {"chunk_id": c.chunk_id, "section_id": c.section_id, "start": c.start, "end": c.end,
+         "label": c.label, "sentences": [[s.start, s.end] for s in c.sentences]}
+        for c in searcher.chunks if c.doc_id == doc_id
+    ]
+    return jsonify(
+        **report_summary(searcher, doc_id),
+        text=record["original"],
+        outline=record["sections"],
+        chunks=chunks,
+        problem_spans=record.get("problems", []),
+    )
+
+
+def _ask_payload() -> dict:
+    if request.method == "GET":
+        return {"question": request.args.get("question") or request.args.get("q"),
+                "filters": {k: v for k, v in request.args.items() if k in ("issuer", "level", "region", "year", "section")}}
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise BadParameter("The request body must be a JSON object such as {\"question\": \"哪些地方推行容缺受理？\"}.")
+    if not isinstance(payload, dict):
+        raise BadParameter("The request body must be a JSON object, not a JSON " + type(payload).__name__ + ".")
+    return payload
+
+
+def run_ask(payload: dict) -> dict:
+    """Resolve, answer and serialise one question (shared by the API, CSV export and the CLI)."""
+    question = text_param(payload.get("question"), "question")
+    history = history_param(payload.get("history"))
+    filters = filters_param(payload.get("filters"))
+    searcher, answerer = holder().pair()
+    places = [r["meta"]["issuer"] for r in searcher.reports.values() if r["meta"]["issuer"]]
+    resolution = resolve(question, history, places)
+    answer = answerer.answer(question, filters=filters, resolved=resolution.resolved)
+    generator = current_app.extensions.get("fazhi_generator")
+    if generator is not None:
+        answer = generator.rewrite(answer)
+    return answer.to_dict()
+
+
+@bp.post("/api/ask")
+def ask():
+    return jsonify(run_ask(_ask_payload()))
+
+
+@bp.route("/api/ask.csv", methods=["GET", "POST"])
+def ask_csv():
+    result = run_ask(_ask_payload())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["issuer", "region", "year", "level", "quote", "section", "doc_id", "title", "url"])
+    for group in result["groups"]:
+        for citation in group["citations"]:
+            writer.writerow([group["issuer"], group["region"], group["year"] or "", group["level"],
+                             _csv_safe(citation["quote"]), _csv_safe(citation["section"]),
+                             group["doc_id"], _csv_safe(group["title"]), citation["url"]])
+    body = "\ufeff" + buffer.getvalue()  # BOM so spreadsheet programs read UTF-8 Chinese
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=answer.csv"})
+
+
+def _csv_safe(value: str) -> str:
+    """Keep a cell from being read as a spreadsheet formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -1,0 +1,146 @@
+"""Sentence-level evidence: which sentences of which reports state a practice or a fact."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from indexer.chunking import split_sentences
+from service.search import Searcher
+
+# Words that carry the shape of a question, not its topic.
+GENERIC_WORDS = frozenset(
+    """
+    哪些 哪个 哪几个 哪里 哪儿 什么 怎么 怎样 如何 是否 多少 几个 几次 几 有无 有没有 请问 呢 吗 了 过 的 地 得
+    地方 地区 街道 乡镇 镇 乡 区 县 市 单位 政府 基层 哪些地方 哪些街道 这些 那些 其中
+    设立 设有 建立 建有 建成 建设 成立 推行 推进 推动 开展 落实 实施 实行 应对 采取 采用 探索 打造 创新 做 做了 有 办 办了
+    情况 工作 相关 方面 问题 举措 措施 做法 经验 进行 开展了 是 为 在 和 与 及 等
+    which what how many where
+    """.split()
+)
+_QUOTED = re.compile(r"[“\"「『‘]([^”\"」』’]{2,20})[”\"」』’]")
+_DIGIT = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class SentenceRef:
+    """A sentence of a chunk: its normalised text and its published span."""
+
+    row: int  # chunk row
+    index: int  # sentence number within the chunk
+    text: str  # normalised
+    start: int  # published offsets
+    end: int
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How well one sentence shows a topic."""
+
+    sentence: SentenceRef
+    coverage: float  # share of the topic's term weight found in the sentence (0..1)
+    matched: tuple[str, ...]
+    score: float
+
+
+@dataclass(frozen=True)
+class Topic:
+    """The weighted terms a question is about; quoted names must match whole."""
+
+    terms: tuple[tuple[str, float], ...]
+    required: tuple[str, ...]
+
+    @property
+    def total(self) -> float:
+        return sum(w for _, w in self.terms) or 1.0
+
+
+class SentenceTable:
+    """Every sentence of every chunk, normalised, in chunk order (built once per index)."""
+
+    def __init__(self, searcher: Searcher):
+        self.rows: list[list[SentenceRef]] = []
+        for row, chunk in enumerate(searcher.chunks):
+            spans = split_sentences(chunk.search_text, 0, len(chunk.search_text))
+            texts = [chunk.search_text[a:b] for a, b in spans]
+            if len(texts) != len(chunk.sentences):
+                texts = [chunk.search_text] * len(chunk.sentences)  # keep alignment over precision
+            self.rows.append(
+                [SentenceRef(row, i, t, s.start, s.end) for i, (t, s) in enumerate(zip(texts, chunk.sentences))]
+            )
+
+
+def sentence_table(searcher: Searcher) -> SentenceTable:
+    """The searcher's sentence table, built on first use."""
+    table = getattr(searcher, "_sentence_table", None)
+    if table is None:
+        table = SentenceTable(searcher)
+        searcher._sentence_table = table
+    return table
+
+
+def quoted_terms(question: str) -> list[str]:
+    """Names the question puts in quotes: “容缺受理” -> ['容缺受理']."""
+    return [m.group(1).strip() for m in _QUOTED.finditer(question)]
+
+
+def make_topic(searcher: Searcher, text: str, extra_generic: frozenset[str] = frozenset()) -> Topic:
+    """Weighted topic terms of a question: inverse document frequency over the chunks."""
+    required = [q.lower() for q in quoted_terms(text)]
+    tokens = []
+    for token in searcher.query_tokens(text):
+        if token in GENERIC_WORDS or token in extra_generic or token in tokens:
+            continue
+        tokens.append(token)
+    n = max(searcher.bm25.n_docs, 1)
+    doc_freq = np.diff(searcher.bm25.matrix.indptr)
+    weights = []
+    for token in tokens:
+        col = searcher.bm25.term_ids.get(token)
+        df = int(doc_freq[col]) if col is not None else 0
+        # Terms absent from the corpus still count: a topic nobody mentions must not match.
+        weight = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        weights.append((token, weight * (1.0 + 0.15 * min(len(token), 6))))
+    # Sub-words of a longer term (search mode emits both) share its weight, not add to it.
+    terms = []
+    for token, weight in weights:
+        if any(token != other and token in other for other, _ in weights):
+            weight *= 0.35
+        terms.append((token, weight))
+    return Topic(tuple(terms), tuple(required))
+
+
+def score_sentence(topic: Topic, text: str) -> Evidence | None:
+    """Coverage of the topic in one normalised sentence; None when a required name is missing."""
+    lowered = text.lower()
+    if any(name not in lowered for name in topic.required):
+        return None
+    matched = tuple(term for term, _ in topic.terms if term in lowered)
+    weight = sum(w for term, w in topic.terms if term in matched)
+    coverage = weight / topic.total
+    return Evidence(None, coverage, matched, coverage)  # type: ignore[arg-type]
+
+
+def best_evidence(searcher: Searcher, topic: Topic, rows: np.ndarray | list[int]) -> list[Evidence]:
+    """The scoring sentences of the given chunk rows, best first."""
+    table = sentence_table(searcher)
+    found = []
+    for row in rows:
+        for ref in table.rows[int(row)]:
+            scored = score_sentence(topic, ref.text)
+            if scored is None or not scored.matched and not topic.required:
+                continue
+            found.append(Evidence(ref, scored.coverage, scored.matched, scored.score))
+    found.sort(key=lambda e: (-e.score, e.sentence.row, e.sentence.index))
+    return found
+
+
+def head_term(topic: Topic) -> str:
+    """The topic's most telling term (highest weight)."""
+    return max(topic.terms, key=lambda pair: pair[1])[0] if topic.terms else ""
+
+
+def has_number(text: str) -> bool:
+    return bool(_DIGIT.search(text))

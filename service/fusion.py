@@ -1,0 +1,24 @@
+"""Fusion of ranked lists: reciprocal-rank fusion with a deterministic tie-break."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+RRF_K = 60
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[int]], k: int = RRF_K, weights: Sequence[float] | None = None
+) -> list[tuple[int, float]]:
+    """Fuse ranked lists of ids: score = sum of weight / (k + rank), rank counted from 1.
+
+    Ties are broken by the best single rank an id reached, then by the id itself, so the
+    same inputs always give the same order.
+    """
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[int, float] = {}
+    best_rank: dict[int, int] = {}
+    for ranking, weight in zip(rankings, weights):
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + weight / (k + rank)
+            best_rank[item] = min(best_rank.get(item, rank), rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], best_rank[pair[0]], pair[0]))

@@ -1,0 +1,282 @@
+"""Hybrid search over an index generation: BM25 + dense, filters before the cut, fused."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from indexer.bm25 import BM25Index
+from indexer.dense import DenseIndex, load_dense
+from indexer.embed import Embedder
+from indexer.errors import IndexMismatch
+from indexer.normalize import NORMALIZER_VERSION, NormalizedText, normalize
+from indexer.records import Chunk
+from indexer.store import IndexData, read_generation
+from indexer.tokenize import Tokenizer
+from service.errors import UnknownFilterValue
+from service.fusion import reciprocal_rank_fusion
+
+MODES = ("hybrid", "bm25", "dense")
+DEFAULT_K0 = 100
+FILTER_FIELDS = ("issuer", "level", "region", "year", "section")
+_REGION_SUFFIX = re.compile(r"(省|市|区|县|自治区|自治州|特别行政区)$")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on which chunks a search may return; empty fields do not restrict."""
+
+    issuer: str = ""
+    level: str = ""
+    region: str = ""
+    year: int | None = None
+    section: str = ""
+
+    def is_empty(self) -> bool:
+        return not (self.issuer or self.level or self.region or self.year or self.section)
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage with its report's metadata and where the query terms matched."""
+
+    chunk: Chunk
+    meta: dict
+    score: float
+    rank: int
+    bm25_rank: int | None = None
+    dense_rank: int | None = None
+    highlights: tuple[tuple[int, int], ...] = field(default_factory=tuple)  # offsets in chunk.text
+
+    def to_dict(self) -> dict:
+        return {
+            "chunk_id": self.chunk.chunk_id,
+            "doc_id": self.chunk.doc_id,
+            "title": self.meta["title"],
+            "issuer": self.meta["issuer"],
+            "level": self.meta["level"],
+            "region": self.meta["region"],
+            "year": self.meta["year"],
+            "section": " › ".join(self.chunk.section_path),
+            "section_label": self.chunk.label,
+            "text": self.chunk.text,
+            "start": self.chunk.start,
+            "end": self.chunk.end,
+            "score": round(self.score, 6),
+            "rank": self.rank,
+            "highlights": [list(h) for h in self.highlights],
+            "anchor": chunk_anchor(self.chunk),
+            "url": f"/reports/{self.chunk.doc_id}#{chunk_anchor(self.chunk)}",
+        }
+
+
+def chunk_anchor(chunk: Chunk) -> str:
+    """The fragment id of a chunk on its report page."""
+    return "c-" + chunk.chunk_id.split(":", 1)[1].replace(":", "-")
+
+
+def _region_forms(name: str) -> set[str]:
+    return {name, _REGION_SUFFIX.sub("", name)} if name else set()
+
+
+class Searcher:
+    """Everything a query needs, loaded once from one index generation."""
+
+    def __init__(self, data: IndexData, embedder: Embedder, dense: DenseIndex, bm25: BM25Index):
+        self.data = data
+        self.embedder = embedder
+        self.dense = dense
+        self.bm25 = bm25
+        self.tokenizer = Tokenizer(data.manifest.get("domain_terms", []))
+        self.chunks = data.chunks
+        self.reports = data.reports
+        self.generation = data.path.name if data.path else ""
+        doc_ids = [c.doc_id for c in self.chunks]
+        self._doc_index = {doc_id: i for i, doc_id in enumerate(self.reports)}
+        self._chunk_doc = np.array([self._doc_index[d] for d in doc_ids], dtype=np.int32)
+        self._chunk_label = np.array([c.label for c in self.chunks], dtype=object)
+        self._chunk_row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        self._normalized = lru_cache(maxsize=64)(self._normalize_report)
+
+    @classmethod
+    def load(cls, folder: Path, embedder: Embedder, verify: bool = True) -> "Searcher":
+        """Load a generation and check it was built with this embedder and normaliser."""
+        data = read_generation(folder, verify=verify)
+        model = data.manifest.get("model", {})
+        if model.get("name") != embedder.name or model.get("dim") != embedder.dim:
+            raise IndexMismatch(
+                f"The index in {folder} was built with the model {model.get('name')!r} "
+                f"({model.get('dim')} dimensions) but the service runs {embedder.name!r} "
+                f"({embedder.dim}); rebuild the index or start the service with that model."
+            )
+        if data.manifest.get("normalizer_version") != NORMALIZER_VERSION:
+            raise IndexMismatch(
+                f"The index in {folder} was built with text normaliser version "
+                f"{data.manifest.get('normalizer_version')!r}, this service uses {NORMALIZER_VERSION!r}; rebuild it."
+            )
+        dense = load_dense(folder, data.manifest["dense"], data.vectors)
+        bm25 = BM25Index.load(folder / "bm25")
+        return cls(data, embedder, dense, bm25)
+
+    # -- reports ---------------------------------------------------------------------------
+
+    def meta(self, doc_id: str) -> dict:
+        return self.reports[doc_id]["meta"]
+
+    def chunk_by_id(self, chunk_id: str) -> Chunk | None:
+        row = self._chunk_row.get(chunk_id)
+        return None if row is None else self.chunks[row]
+
+    def _normalize_report(self, doc_id: str) -> NormalizedText:
+        return normalize(self.reports[doc_id]["original"])
+
+    def normalized(self, doc_id: str) -> NormalizedText:
+        """The normalised text of a report with its offset map (cached)."""
+        return self._normalized(doc_id)
+
+    # -- filters ---------------------------------------------------------------------------
+
+    def filter_values(self) -> dict[str, list]:
+        """Every value each filter can take in this index."""
+        metas = [r["meta"] for r in self.reports.values()]
+        regions = sorted({m[f] for m in metas for f in ("province", "city", "district") if m[f]})
+        return {
+            "issuer": sorted({m["issuer"] for m in metas if m["issuer"]}),
+            "level": sorted({m["level"] for m in metas if m["level"]}),
+            "region": regions,
+            "year": sorted({m["year"] for m in metas if m["year"]}),
+            "section": sorted({c.label for c in self.chunks if c.label}),
+        }
+
+    def _doc_matches(self, meta: dict, filters: Filters) -> bool:
+        if filters.issuer and filters.issuer not in (meta["issuer"], meta["title"]):
+            return False
+        if filters.level and filters.level != meta["level"]:
+            return False
+        if filters.year and filters.year != meta["year"]:
+            return False
+        if filters.region:
+            wanted = _region_forms(filters.region)
+            names = set().union(*(_region_forms(meta[f]) for f in ("province", "city", "district")))
+            if not wanted & names:
+                return False
+        return True
+
+    def mask(self, filters: Filters | None) -> np.ndarray | None:
+        """Boolean mask of the chunks the filters allow; None when nothing is filtered.
+
+        A filter value that no report has is an error, not an empty result, so a typo
+        is reported instead of looking like 'nothing found'.
+        """
+        if filters is None or filters.is_empty():
+            return None
+        values = self.filter_values()
+        for name in FILTER_FIELDS:
+            value = getattr(filters, name)
+            if value in ("", None):
+                continue
+            known = values[name]
+            if name == "region":
+                known_forms = set().union(*(_region_forms(v) for v in known))
+                if not _region_forms(value) & known_forms:
+                    raise UnknownFilterValue(f"No report in the index is from the region {value!r}.")
+            elif value not in known:
+                raise UnknownFilterValue(
+                    f"No report in the index has {name} {value!r}; known values: "
+                    + ", ".join(str(v) for v in known[:20]) + "."
+                )
+        docs = np.array([self._doc_matches(r["meta"], filters) for r in self.reports.values()], dtype=bool)
+        mask = docs[self._chunk_doc] if len(self._chunk_doc) else np.zeros(0, dtype=bool)
+        if filters.section:
+            mask &= self._chunk_label == filters.section
+        return mask
+
+    # -- search ----------------------------------------------------------------------------
+
+    def query_tokens(self, query: str) -> list[str]:
+        return self.tokenizer.tokens(normalize(query).text)
+
+    def search(
+        self, query: str, k: int = 10, filters: Filters | None = None, mode: str = "hybrid", k0: int = DEFAULT_K0
+    ) -> list[Hit]:
+        """The k best chunks for a query among those the filters allow."""
+        if mode not in MODES:
+            raise ValueError(f"Search mode must be one of {', '.join(MODES)}, not {mode!r}.")
+        mask = self.mask(filters)
+        depth = max(k0, k)
+        bm25_ids: list[int] = []
+        dense_ids: list[int] = []
+        bm25_scores: dict[int, float] = {}
+        dense_scores: dict[int, float] = {}
+        tokens = self.query_tokens(query)
+        if mode in ("hybrid", "bm25") and tokens:
+            ids, scores = self.bm25.top_k(tokens, depth, mask=mask)
+            keep = scores > 0
+            bm25_ids = [int(i) for i in ids[keep]]
+            bm25_scores = dict(zip(bm25_ids, (float(s) for s in scores[keep])))
+        if mode in ("hybrid", "dense"):
+            vector = self.embedder.embed_queries([normalize(query).text])[0]
+            ids, scores = self.dense.search(vector, depth, mask=mask)
+            dense_ids = [int(i) for i in ids]
+            dense_scores = dict(zip(dense_ids, (float(s) for s in scores)))
+        if mode == "bm25":
+            fused = [(i, bm25_scores[i]) for i in bm25_ids]
+        elif mode == "dense":
+            fused = [(i, dense_scores[i]) for i in dense_ids]
+        else:
+            fused = reciprocal_rank_fusion([bm25_ids, dense_ids])
+        bm25_rank = {i: r for r, i in enumerate(bm25_ids, start=1)}
+        dense_rank = {i: r for r, i in enumerate(dense_ids, start=1)}
+        query_terms = set(tokens)
+        hits = []
+        for rank, (row, score) in enumerate(fused[:k], start=1):
+            chunk = self.chunks[row]
+            hits.append(
+                Hit(
+                    chunk=chunk,
+                    meta=self.meta(chunk.doc_id),
+                    score=score,
+                    rank=rank,
+                    bm25_rank=bm25_rank.get(row),
+                    dense_rank=dense_rank.get(row),
+                    highlights=self.highlight(chunk, query_terms),
+                )
+            )
+        return hits
+
+    def highlight(self, chunk: Chunk, terms: set[str]) -> tuple[tuple[int, int], ...]:
+        """Where query terms occur in a chunk, as offsets into its published text."""
+        terms = {t for t in terms if len(t) >= 2 or not t.isascii()}
+        if not terms:
+            return ()
+        norm = self.normalized(chunk.doc_id)
+        base = self._norm_start(norm, chunk.start)
+        text = chunk.search_text.lower()
+        spans = []
+        for term in sorted(terms, key=len, reverse=True):
+            for match in re.finditer(re.escape(term), text):
+                a, b = norm.original_span(base + match.start(), base + match.end())
+                spans.append((a - chunk.start, b - chunk.start))
+        return tuple(_merge(spans))
+
+    @staticmethod
+    def _norm_start(norm: NormalizedText, original_start: int) -> int:
+        import bisect
+
+        return bisect.bisect_left(norm.offsets, original_start)
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    return [(a, b) for a, b in merged]

@@ -1,0 +1,66 @@
+"""The service's view of the index: one Searcher at a time, swapped when a new generation appears."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from indexer.embed import Embedder
+from indexer.store import current_generation
+from service.answer import Answerer
+from service.search import Searcher
+
+
+class IndexHolder:
+    """Holds the current Searcher; reloads it when the index directory's `current` moves.
+
+    Requests take a reference to the Searcher once and use it to the end, so a swap in the
+    middle of a request never mixes two generations.
+    """
+
+    def __init__(self, root: Path, embedder: Embedder, verify: bool = True):
+        self.root = root
+        self.embedder = embedder
+        self.verify = verify
+        self._lock = threading.Lock()
+        self._searcher: Searcher | None = None
+        self._answerer: Answerer | None = None
+        self._loaded_from: Path | None = None
+        self.reload()
+
+    def reload(self) -> bool:
+        """Load the current generation if it differs from the one in service; True if swapped."""
+        folder = current_generation(self.root)
+        if folder is None:
+            from indexer.errors import IndexerError
+
+            raise IndexerError(f"There is no index in {self.root}; build one with `python -m indexer build`.")
+        folder = folder.resolve()
+        if folder == self._loaded_from:
+            return False
+        with self._lock:
+            if folder == self._loaded_from:
+                return False
+            searcher = Searcher.load(folder, self.embedder, verify=self.verify)
+            self._searcher, self._answerer, self._loaded_from = searcher, Answerer(searcher), folder
+        return True
+
+    def maybe_reload(self) -> None:
+        """Cheap check (one readlink) for a newer generation; load it if there is one."""
+        folder = current_generation(self.root)
+        if folder is not None and folder.resolve() != self._loaded_from:
+            self.reload()
+
+    @property
+    def searcher(self) -> Searcher:
+        assert self._searcher is not None
+        return self._searcher
+
+    @property
+    def answerer(self) -> Answerer:
+        assert self._answerer is not None
+        return self._answerer
+
+    def pair(self) -> tuple[Searcher, Answerer]:
+        """The Searcher and Answerer of one generation, taken together."""
+        with self._lock:
+            return self._searcher, self._answerer  # type: ignore[return-value]
