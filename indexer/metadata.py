@@ -43,7 +43,7 @@ CONTEXT_CHILD = 1  # a township or county of the candidate named in the text
 
 TITLE_MAX = 80
 _CJK = re.compile(r"[\u3400-\u9fff]")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*(?=年|来)(?!年\s*\d{1,2}\s*月)")
+_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?=年|来)(?!年\s*\d{1,2}\s*月)")
 _SUBTITLE = re.compile(r"^(?:[—\-－]|(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月)")  # ——2025年1月15日在…
 _UNDER_LEADERSHIP = re.compile(r"在[^，,。；;]{0,40}?(?:领导|指导|带领|支持|监督)下")
 _INTRO_TITLE = re.compile(r"现将(.{4,70}?报告)如下")
@@ -57,8 +57,10 @@ _DATE = (
     r"(?P<m>\d{1,2}|[一二三四五六七八九十]{1,2})\s*月\s*"
     r"(?P<d>\d{1,2}|[一二三四五六七八九十]{1,3})\s*日"
 )
-# A line that is only a date, or a short signature followed by one: 粤海街道办事处 2024年11月21日
-_DATE_LINE = re.compile(r"^[^。，,；;：:]{0,25}?" + _DATE + r"\s*$")
+# A line that is only a date, or a signature followed by one: 粤海街道办事处 2024年11月21日
+_DATE_LINE = re.compile(
+    r"^(?:[^。，,；;：:\s]{0,25}?(?:办事处|政府|街道|镇|乡|区|县|市|省|局|委员会|办公室))?\s*" + _DATE + r"\s*$"
+)
 # The delivery date under a speech title: ——2025年1月15日（省长 XX）在广东省第十四届人民代表大会…
 _SPEECH_DATE = re.compile(r"^[—\-－\s]*" + _DATE + r"[^。，,]{0,30}?在")
 
@@ -124,7 +126,7 @@ def _title_line(lines: list[str]) -> tuple[str, int]:
             break  # running text has started: no title line
         if "现将" in line or line.startswith("来源") or _SUBTITLE.match(line):
             continue
-        if "报告" in line:
+        if "报告" in line or "总结" in line:
             return line, index
         following = lines[index + 1] if index + 1 < len(lines) else ""
         if following.startswith("关于") and "报告" in following and len(line + following) <= TITLE_MAX:

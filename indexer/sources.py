@@ -26,7 +26,7 @@ REFUSED_SUFFIXES = (".doc",)
 
 # A legacy-decoded text must have at least this share of common characters to count as text.
 MIN_COMMON_SHARE = 0.6
-# Any decoded text may have at most this share of control, private-use or unassigned characters.
+# Any decoded text may have at most this share of control, private-use or replacement characters.
 MAX_UNREADABLE_SHARE = 0.05
 # Enough characters to tell GB18030 from Big5; scoring all of a 50 MB file would take seconds.
 SCORE_SAMPLE_CHARS = 200_000
@@ -149,6 +149,8 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.I | re.S)
+# PDF readers accept the header anywhere in the first kilobyte, but at the start of a line.
+_PDF_HEADER = re.compile(rb"(?:^|[\r\n])%PDF-\d")
 _ANY_TAG = re.compile(rb"<[A-Za-z!/?]")
 _HTML_TAG = re.compile(rb"<(p|div|br|span|table|td|h[1-6]|meta|title|a\s+href)\b[^>]*>", re.I)
 
@@ -156,7 +158,7 @@ _HTML_TAG = re.compile(rb"<(p|div|br|span|table|td|h[1-6]|meta|title|a\s+href)\b
 def _sniff(data: bytes, name: str) -> str:
     suffix = Path(name).suffix.lower()
     head = data[:1024]
-    if b"%PDF-" in head:
+    if _PDF_HEADER.search(head):
         return "pdf"
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         return _sniff_zip(data, name, suffix)
@@ -234,7 +236,10 @@ def _decode_text(data: bytes, name: str, declared: str = "") -> tuple[str, str]:
             text = data.decode(bom)
         except UnicodeDecodeError as exc:
             raise UnreadableSource(name, f"starts with a {bom} byte-order mark but is not valid {bom} text.") from exc
-        return text.lstrip("\ufeff") if bom != "utf-8-sig" else text, bom
+        # Only utf-8-sig drops its BOM itself; the explicit-endian UTF-16/32 codecs keep it as U+FEFF.
+        if bom != "utf-8-sig" and text.startswith("\ufeff"):
+            text = text[1:]
+        return text, bom
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -382,10 +387,10 @@ def _read_html(data: bytes, name: str) -> tuple[str, str]:
         raise UnreadableSource(
             name, "is a web page nested too deeply to be read in full (over 2,048 levels), so it is not a normal page."
         )
-    return html_text(root), encoding
+    return _html_text(root), encoding
 
 
-def html_text(root) -> str:
+def _html_text(root) -> str:
     """The visible text of a parsed lxml page: one line per block element, ruby annotations dropped."""
     parts: list[str] = []
     # An explicit stack instead of recursion: hostile pages nest thousands of levels deep.

@@ -216,7 +216,7 @@ class Answerer:
     def _shows_topic(self, topic: Topic, evidence: Evidence, head: str) -> bool:
         if topic.required:
             return True  # every quoted name is in the sentence (score_sentence checked)
-        return head in evidence.matched and evidence.coverage >= WHICH_MIN_COVERAGE
+        return evidence.coverage >= WHICH_MIN_COVERAGE
 
     def _candidate_rows(self, topic: Topic, topic_text: str, filters: Filters) -> np.ndarray:
         """Every chunk with any topic term (the whole corpus, not a top-k slice), allowed by the filters."""
@@ -267,9 +267,9 @@ class Answerer:
             group = self._group(doc_id, evidences, n)
             groups.append(group)
             quote = group.citations[0].quote
-            parts.append(f"{group.issuer}：{_clause(quote, topic)}[{n}]")
+            parts.append(f"{group.issuer}：{_clause(quote, topic).rstrip('。；;，,')}[{n}]")
             n += len(evidences)
-        return ("；".join(parts) + ("" if parts[-1].endswith("。") else "。"), groups)
+        return ("；".join(parts) + "。", groups)
 
     def _open(self, question: str, hits: list[Hit]) -> tuple[str, list[Group]]:
         issuers = mentioned_issuers(self.searcher, question)

@@ -86,41 +86,89 @@ def quoted_terms(question: str) -> list[str]:
     return [m.group(1).strip() for m in _QUOTED.finditer(question)]
 
 
+_PHRASE_BREAK = re.compile(r"[\s，,。；;：:、？?！!“”\"「」『』‘’（）()]+")
+HEAD_BONUS = 1.5
+
+
+def topic_phrases(searcher: Searcher, text: str, extra_generic: frozenset[str] = frozenset()) -> list[list[str]]:
+    """The question's content split into phrases at punctuation and question words, as tokens."""
+    generic = GENERIC_WORDS | extra_generic
+    phrases: list[list[str]] = []
+    for piece in _PHRASE_BREAK.split(text):
+        current: list[str] = []
+        for token in searcher.query_tokens(piece) if piece else []:
+            if token in generic:
+                if current:
+                    phrases.append(current)
+                current = []
+            else:
+                current.append(token)
+        if current:
+            phrases.append(current)
+    return phrases
+
+
 def make_topic(searcher: Searcher, text: str, extra_generic: frozenset[str] = frozenset()) -> Topic:
-    """Weighted topic terms of a question: inverse document frequency over the chunks."""
+    """Weighted topic terms of a question: inverse document frequency over the chunks.
+
+    The last word of each phrase is its head (网络**舆情**, 综合行政执法**委员会**) and weighs
+    more; a word that is part of a longer word of the question (委员 in 委员会) weighs less.
+    """
     required = [q.lower() for q in quoted_terms(text)]
-    tokens = []
-    for token in searcher.query_tokens(text):
-        if token in GENERIC_WORDS or token in extra_generic or token in tokens:
-            continue
-        tokens.append(token)
     n = max(searcher.bm25.n_docs, 1)
     doc_freq = np.diff(searcher.bm25.matrix.indptr)
-    weights = []
-    for token in tokens:
-        col = searcher.bm25.term_ids.get(token)
-        df = int(doc_freq[col]) if col is not None else 0
-        # Terms absent from the corpus still count: a topic nobody mentions must not match.
-        weight = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        weights.append((token, weight * (1.0 + 0.15 * min(len(token), 6))))
-    # Sub-words of a longer term (search mode emits both) share its weight, not add to it.
+    weights: dict[str, float] = {}
+    for phrase in topic_phrases(searcher, text, extra_generic):
+        for position, token in enumerate(phrase):
+            col = searcher.bm25.term_ids.get(token)
+            df = int(doc_freq[col]) if col is not None else 0
+            # A term absent from the corpus still counts: a topic nobody mentions must not match.
+            weight = math.log(1 + (n - df + 0.5) / (df + 0.5)) * (1.0 + 0.15 * min(len(token), 6))
+            if position == len(phrase) - 1:
+                weight *= HEAD_BONUS
+            weights[token] = max(weights.get(token, 0.0), weight)
     terms = []
-    for token, weight in weights:
-        if any(token != other and token in other for other, _ in weights):
+    for token, weight in weights.items():
+        if any(token != other and token in other for other in weights):
             weight *= 0.35
         terms.append((token, weight))
     return Topic(tuple(terms), tuple(required))
 
 
+def _window(topic: Topic) -> int:
+    longest = sum(len(t) for t, _ in topic.terms if not any(t != o and t in o for o, _ in topic.terms))
+    return max(12, 2 * longest)
+
+
 def score_sentence(topic: Topic, text: str) -> Evidence | None:
-    """Coverage of the topic in one normalised sentence; None when a required name is missing."""
+    """Coverage of the topic in one normalised sentence; None when a required name is missing.
+
+    Only terms that stand close together count (the best window about twice the topic's
+    length), so words scattered over a long sentence do not add up to a match.
+    """
     lowered = text.lower()
     if any(name not in lowered for name in topic.required):
         return None
-    matched = tuple(term for term, _ in topic.terms if term in lowered)
-    weight = sum(w for term, w in topic.terms if term in matched)
-    coverage = weight / topic.total
-    return Evidence(None, coverage, matched, coverage)  # type: ignore[arg-type]
+    occurrences = []
+    for term, weight in topic.terms:
+        start = lowered.find(term)
+        while start >= 0:
+            occurrences.append((start, start + len(term), term, weight))
+            start = lowered.find(term, start + 1)
+    # A word inside a longer matched word (委员 in 委员会) is not evidence of its own.
+    occurrences = [
+        o for o in occurrences
+        if not any(p[0] <= o[0] and o[1] <= p[1] and (p[1] - p[0]) > (o[1] - o[0]) for p in occurrences)
+    ]
+    width = _window(topic)
+    best_weight, best_terms = 0.0, ()
+    for start, _, _, _ in occurrences:
+        inside = {term: weight for a, b, term, weight in occurrences if a >= start and b <= start + width}
+        total = sum(inside.values())
+        if total > best_weight:
+            best_weight, best_terms = total, tuple(sorted(inside))
+    coverage = best_weight / topic.total
+    return Evidence(None, coverage, best_terms, coverage)  # type: ignore[arg-type]
 
 
 def best_evidence(searcher: Searcher, topic: Topic, rows: np.ndarray | list[int]) -> list[Evidence]:

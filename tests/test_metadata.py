@@ -145,6 +145,12 @@ def test_year_from_opening(opening, year):
     assert extract_metadata("x", opening).year == year
 
 
+def test_title_line_of_a_summary():
+    text = "坦洲镇2023年法治政府建设工作总结\n2023年，坦洲镇坚持依法行政，全镇成效明显。"
+    meta = extract_metadata("x", text)
+    assert (meta.title, meta.issuer, meta.year) == ("坦洲镇2023年法治政府建设工作总结", "坦洲镇", 2023)
+
+
 def test_year_from_title_wins_over_opening():
     text = "海珠区人民政府关于2023年度法治政府建设情况的报告\n2024年1月，海珠区总结了一年的工作，2024年继续推进。"
     assert extract_metadata("x", text).year == 2023
@@ -158,6 +164,7 @@ def test_year_from_title_wins_over_opening():
         ("粤海街道办事处\n二〇二四年十一月二十日", "2024-11-20"),
         ("粤海街道办事处\n2024年13月40日", ""),
         ("将于2025年1月1日起施行新的制度，持续推进。", ""),
+        ("（三）截至2024年11月21日", ""),  # a date in a heading is not a signature date
     ],
 )
 def test_published_date(ending, published):
