@@ -96,7 +96,7 @@ def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None)
         level = level_of(place)
     else:
         level = _level_from_suffix(issuer)
-    year = _year(title_line or intro_title, opening)
+    year = _year(title_line or intro_title, opening, text)
     title = title_line or intro_title or _built_title(issuer, year, text)
     return ReportMeta(
         doc_id=doc_id,
@@ -150,8 +150,12 @@ def _opening(lines: list[str], title_index: int) -> str:
     return ""
 
 
-def _year(title: str, opening: str) -> int | None:
-    """The year reported on: the title's year, else the commonest year of the opening paragraph."""
+def _year(title: str, opening: str, text: str = "") -> int | None:
+    """The year reported on: the title's year, else the commonest year of the opening paragraph.
+
+    When neither names a year, a year that clearly dominates the whole text (at least twice,
+    and more often than any other) is taken; otherwise None.
+    """
     for source in (title, opening):
         years = [(m.start(), int(m.group(1))) for m in _YEAR.finditer(source)]
         years = [(at, y) for at, y in years if 1949 <= y <= 2100]
@@ -164,6 +168,10 @@ def _year(title: str, opening: str) -> int | None:
         if first_at < 5:
             counts[first] += 0.5  # 「2024年，…」 opens the report: it wins a tie
         return max(counts, key=lambda y: (counts[y], -min(a for a, v in years if v == y)))
+    counts = Counter(int(m.group(1)) for m in _YEAR.finditer(text))
+    ranked = [(n, y) for y, n in counts.most_common(2) if 1949 <= y <= 2100]
+    if ranked and ranked[0][0] >= 2 and (len(ranked) == 1 or ranked[0][0] > ranked[1][0]):
+        return ranked[0][1]
     return None
 
 

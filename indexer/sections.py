@@ -45,6 +45,7 @@ def chinese_numeral_value(text: str) -> int:
     text = text.replace("〇", "零").replace("两", "二")
     if "百" in text:
         head, _, rest = text.partition("百")
+        rest = rest.lstrip("零")
         return (_NUMERALS.get(head, 1) if head else 1) * 100 + (chinese_numeral_value(rest) if rest else 0)
     if "十" in text:
         head, _, rest = text.partition("十")

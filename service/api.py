@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from service.chat import resolve
 from service.errors import BadParameter, NotFound
 from service.params import filters_param, history_param, int_param, mode_param, text_param
-from service.search import Searcher
+from service.search import FILTER_FIELDS, Searcher
 
 bp = Blueprint("api", __name__)
 
@@ -47,7 +47,7 @@ def search():
     query = text_param(args.get("q"), "q")
     k = int_param(args.get("k"), "k", 10, 1, 100)
     mode = mode_param(args.get("mode"))
-    filters = filters_param(args)
+    filters = filters_param({k: v for k, v in args.items() if k in FILTER_FIELDS})
     searcher = holder().searcher
     hits = searcher.search(query, k=k, filters=filters, mode=mode)
     return jsonify(query=query, mode=mode, filters=filters.to_dict(), results=[h.to_dict() for h in hits],
@@ -93,19 +93,17 @@ def report(doc_id: str):
          "label": c.label, "sentences": [[s.start, s.end] for s in c.sentences]}
         for c in searcher.chunks if c.doc_id == doc_id
     ]
-    return jsonify(
-        **report_summary(searcher, doc_id),
-        text=record["original"],
-        outline=record["sections"],
-        chunks=chunks,
-        problem_spans=record.get("problems", []),
-    )
+    body = report_summary(searcher, doc_id)
+    body["chunk_count"] = body.pop("chunks")
+    body.update(text=record["original"], outline=record["sections"], chunks=chunks,
+                problem_spans=record.get("problems", []))
+    return jsonify(body)
 
 
 def _ask_payload() -> dict:
     if request.method == "GET":
         return {"question": request.args.get("question") or request.args.get("q"),
-                "filters": {k: v for k, v in request.args.items() if k in ("issuer", "level", "region", "year", "section")}}
+                "filters": {k: v for k, v in request.args.items() if k in FILTER_FIELDS}}
     payload = request.get_json(silent=True)
     if payload is None:
         raise BadParameter("The request body must be a JSON object such as {\"question\": \"哪些地方推行容缺受理？\"}.")

@@ -1,0 +1,158 @@
+"""The JSON API through the HTTP client, and once over real HTTP."""
+import csv
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DOC_YUEHAI, DOC_HAIZHU
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_healthz_counts(client):
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok" and body["reports"] == 5 and body["chunks"] > 100
+    assert body["model"] == "e5-small-bundled"
+
+
+def test_search_result_shape(client):
+    body = client.get("/api/search", query_string={"q": "商圈微法庭", "k": 3}).get_json()
+    first = body["results"][0]
+    assert first["doc_id"] == DOC_YUEHAI and "商圈微法庭" in first["text"]
+    assert set(first) >= {"chunk_id", "doc_id", "title", "issuer", "level", "region", "year", "section", "text", "score", "highlights"}
+    assert first["issuer"] == "粤海街道" and first["region"] == "广东省 深圳市 南山区" and first["year"] == 2024
+    assert body["facets"]["issuer"]["粤海街道"] >= 1
+
+
+def test_search_filters_by_region_at_any_level(client):
+    body = client.get("/api/search", query_string={"q": "普法", "region": "广州市", "k": 10}).get_json()
+    assert body["results"] and {r["doc_id"] for r in body["results"]} == {DOC_HAIZHU}
+
+
+@pytest.mark.parametrize(
+    "params, code",
+    [
+        ({}, "bad_parameter"), ({"q": ""}, "bad_parameter"), ({"q": "   "}, "bad_parameter"),
+        ({"q": "法" * 501}, "bad_parameter"), ({"q": "法治", "k": 0}, "bad_parameter"),
+        ({"q": "法治", "k": 101}, "bad_parameter"), ({"q": "法治", "k": "ten"}, "bad_parameter"),
+        ({"q": "法治", "year": "abc"}, "bad_parameter"), ({"q": "法治", "mode": "magic"}, "bad_parameter"),
+        ({"q": "法治", "region": "火星"}, "unknown_filter_value"), ({"q": "法治", "level": "省"}, "unknown_filter_value"),
+        ({"q": "法治", "section": "附录"}, "unknown_filter_value"),
+    ],
+)
+def test_bad_search_parameters_are_400_with_a_sentence(client, params, code):
+    response = client.get("/api/search", query_string=params)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == code and error["message"].endswith((".", "。"))
+
+
+def test_reports_list_and_one_report(client):
+    reports = client.get("/api/reports").get_json()["reports"]
+    assert {r["issuer"] for r in reports} == {"粤海街道", "天水郡街道", "翠苑街道", "坦洲镇", "海珠区"}
+    tanzhou = next(r for r in reports if r["issuer"] == "坦洲镇")
+    assert tanzhou["region"] == "广东省 中山市" and tanzhou["level"] == "镇" and tanzhou["chunks"] > 10
+    body = client.get(f"/api/reports/{DOC_HAIZHU}").get_json()
+    assert body["text"].startswith("廣州市海珠區(qū)人民政府")
+    assert body["outline"][1]["heading"].startswith("一、")
+    assert client.get("/api/reports/nope").status_code == 404
+    assert client.get("/api/reports/nope").get_json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        (None, 400), ("not json", 400), ([], 400), ({"question": 5}, 400), ({"question": ""}, 400),
+        ({"question": "法治", "history": "x"}, 400), ({"question": "法治", "filters": {"planet": "x"}}, 400),
+        ({"question": "法治", "filters": {"region": "火星"}}, 400),
+    ],
+)
+def test_bad_ask_bodies_are_400(client, body, status):
+    if isinstance(body, str):
+        response = client.post("/api/ask", data=body, content_type="application/json")
+    elif body is None:
+        response = client.post("/api/ask")
+    else:
+        response = client.post("/api/ask", json=body)
+    assert response.status_code == status and "message" in response.get_json()["error"]
+
+
+def test_ask_which_shape(client):
+    body = client.post("/api/ask", json={"question": "哪些地方推行“容缺受理”?"}).get_json()
+    assert body["kind"] == "which"
+    assert [g["issuer"] for g in body["groups"]] and {g["issuer"] for g in body["groups"]} == {"粤海街道", "坦洲镇"}
+    for citation in body["citations"]:
+        assert set(citation) >= {"n", "chunk_id", "doc_id", "section", "quote", "start", "end"}
+        assert f"[{citation['n']}]" in body["answer"] or citation["n"] > len(body["groups"])
+
+
+def test_ask_with_filters(client):
+    body = client.post("/api/ask", json={"question": "哪些地方推行“容缺受理”?", "filters": {"region": "中山市"}}).get_json()
+    assert {g["issuer"] for g in body["groups"]} == {"坦洲镇"}
+
+
+def test_csv_export(client):
+    response = client.get("/api/ask.csv", query_string={"question": "哪些地方落实“谁执法谁普法”普法责任制?"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:7] == ["issuer", "region", "year", "level", "quote", "section", "doc_id"]
+    assert {r[0] for r in rows[1:]} == {"翠苑街道", "坦洲镇", "海珠区"}
+
+
+def test_unknown_paths_and_methods_are_json_errors(client):
+    assert client.get("/api/nothing").status_code == 404
+    assert client.delete("/api/search").status_code == 405
+    assert client.get("/api/nothing").get_json()["error"]["code"] == "not_found"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_the_real_service_over_http(built_index):
+    port = _free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service", "--index", str(built_index), "--port", str(port)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                health = json.load(urllib.request.urlopen(base + "/healthz", timeout=2))
+                break
+            except OSError:
+                assert process.poll() is None, process.stderr.read().decode()
+                time.sleep(0.3)
+        assert health["status"] == "ok"
+        request = urllib.request.Request(
+            base + "/api/ask", data=json.dumps({"question": "哪些街道设立了商圈微法庭？"}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        body = json.load(urllib.request.urlopen(request, timeout=30))
+        assert [g["issuer"] for g in body["groups"]] == ["粤海街道"]
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        process.stderr.close()
+
+
+def test_cli_ask_prints_the_answer(built_index):
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "--index", str(built_index), "ask", "翠苑街道行政诉讼败诉率是多少？", "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "57%" in json.loads(result.stdout)["answer"]
