@@ -151,6 +151,13 @@ def test_title_line_of_a_summary():
     assert (meta.title, meta.issuer, meta.year) == ("坦洲镇2023年法治政府建设工作总结", "坦洲镇", 2023)
 
 
+def test_year_from_the_whole_text_when_title_and_opening_have_none():
+    body = "一、主要举措\n翠苑街道推进法治建设，成效明显，没有写年份的开头段落。\n2024年共办理案件10件，2024年调解30件，2025年继续推进。"
+    assert extract_metadata("x", body).year == 2024
+    tie = "翠苑街道推进法治建设，成效明显，没有写年份的开头段落。\n2024年办理10件，2025年继续推进。"
+    assert extract_metadata("x", tie).year is None
+
+
 def test_year_from_title_wins_over_opening():
     text = "海珠区人民政府关于2023年度法治政府建设情况的报告\n2024年1月，海珠区总结了一年的工作，2024年继续推进。"
     assert extract_metadata("x", text).year == 2023
