@@ -1,8 +1,9 @@
 """Okapi BM25 as a precomputed sparse doc-by-term weight matrix, scoring exactly like rank-bm25."""
 from __future__ import annotations
 
+import itertools
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -49,11 +50,11 @@ class BM25Index:
         if k1 < 0 or not 0 <= b <= 1:
             raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1; got k1={k1}, b={b}.")
         n_docs = len(token_lists)
-        term_ids: dict[str, int] = {}
-        lengths = np.fromiter((len(tokens) for tokens in token_lists), dtype=np.int64, count=n_docs)
-        # One pass in C over all tokens: setdefault hands out ids in order of first sight.
+        lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=n_docs)
+        # map() over a defaultdict keeps the per-token loop in C: ids in order of first sight.
+        term_ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)
         flat_ids = np.fromiter(
-            (term_ids.setdefault(token, len(term_ids)) for tokens in token_lists for token in tokens),
+            map(term_ids.__getitem__, itertools.chain.from_iterable(token_lists)),
             dtype=np.int64,
             count=int(lengths.sum()),
         )
