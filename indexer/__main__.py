@@ -31,9 +31,10 @@ def default_model() -> str | None:
 
 
 def _embedder(name: str | None):
-    from indexer.embed import load_embedder
+    from indexer.embed import available_cores, load_embedder
 
-    return load_embedder(name, cache_dir() / "models")
+    # A build has the machine to itself: use every core (the service uses one per worker).
+    return load_embedder(name, cache_dir() / "models", num_threads=available_cores())
 
 
 def _parser() -> argparse.ArgumentParser:

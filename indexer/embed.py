@@ -104,9 +104,12 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model_name_or_path: str | Path, query_prompt: str | None = None,
                  passage_prompt: str | None = None, *, name: str | None = None,
-                 num_threads: int | None = None, quantize: bool = False):
+                 num_threads: int | None = 1):
         import torch
 
+        # One intra-op thread by default: on this 2-core box torch's spinning
+        # OpenMP workers made short queries 5-10x slower whenever anything else
+        # ran (see bench/embed_speed.py); pass 2 for a dedicated indexing run.
         torch.set_num_threads(num_threads or available_cores())
         source = str(model_name_or_path)
         if _looks_like_path(source) and not Path(source).expanduser().is_dir():
@@ -123,9 +126,6 @@ class SentenceTransformerEmbedder:
                 f"The embedding model {source!r} could not be loaded ({type(exc).__name__}: {exc}); "
                 "check the name, the path or the network.") from exc
         self._model.eval()
-        if quantize:
-            self._model[0] = torch.ao.quantization.quantize_dynamic(
-                self._model[0], {torch.nn.Linear}, dtype=torch.qint8)
         prompts = getattr(self._model, "prompts", None) or {}
         self.query_prompt = query_prompt if query_prompt is not None else prompts.get("query", "")
         self.passage_prompt = passage_prompt if passage_prompt is not None else prompts.get("passage", "")
@@ -193,7 +193,7 @@ class SentenceTransformerEmbedder:
         return self._encode(texts, self.passage_prompt, batch_size=batch_size, show_progress=show_progress)
 
 
-def load_embedder(name: str | None, cache_dir: Path, *, num_threads: int | None = None) -> Embedder:
+def load_embedder(name: str | None, cache_dir: Path, *, num_threads: int | None = 1) -> Embedder:
     """Return the embedder called `name`: None or DEFAULT_MODEL is the bundled e5, FAKE_MODEL the test fake."""
     if name is None or name == DEFAULT_MODEL:
         from indexer.e5_convert import ConversionFailed, ensure_converted
