@@ -19,11 +19,11 @@ install: $(VENV)/.installed
 run: install
 	$(PY) -m service --index $(INDEX) --corpus corpus --host $(HOST) --port $(PORT)
 
-# Debian's Chromium drives the page tests; installed here when missing.
+# Debian's Chromium drives the page tests (Noto CJK so Chinese renders); installed when missing.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "Installing Debian's chromium for the browser tests..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "Noto.*CJK"; } || { \
+	  echo "Installing Debian's chromium and CJK fonts for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 test: install browser
 	$(PY) -m pytest -q

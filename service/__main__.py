@@ -93,6 +93,7 @@ def _serve(args) -> int:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
+            self.cfg.set("control_socket_disable", True)
 
         def load(self):
             return app

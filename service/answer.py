@@ -208,10 +208,11 @@ class Answerer:
             groups.append(self._group(doc_id, evidences, n))
             n += len(evidences)
         scope = self._scope_text(filters)
+        shown = re.sub(r"[“”\"「」『』‘’]", "", topic_text)
         if not groups:
-            return (f"在{scope}中，没有找到明确提到“{topic_text}”的报告。", [])
+            return (f"在{scope}中，没有找到明确提到“{shown}”的报告。", [])
         names = "、".join(f"{g.issuer or g.title}[{g.citations[0].n}]" for g in groups)
-        return (f"在{scope}中，共有 {len(groups)} 个地方提到“{topic_text}”：{names}。", groups)
+        return (f"在{scope}中，共有 {len(groups)} 个地方提到“{shown}”：{names}。", groups)
 
     def _shows_topic(self, topic: Topic, evidence: Evidence, head: str) -> bool:
         if topic.required:

@@ -10,6 +10,12 @@ from service.answer import Answerer
 from service.search import Searcher
 
 
+def _warm_up(answerer: Answerer) -> None:
+    """Answer one question before serving, so lazy loading does not land on the first user."""
+    if answerer.searcher.chunks:
+        answerer.answer("哪些地方推行法治宣传？")
+
+
 class IndexHolder:
     """Holds the current Searcher; reloads it when the index directory's `current` moves.
 
@@ -41,7 +47,9 @@ class IndexHolder:
             if folder == self._loaded_from:
                 return False
             searcher = Searcher.load(folder, self.embedder, verify=self.verify)
-            self._searcher, self._answerer, self._loaded_from = searcher, Answerer(searcher), folder
+            answerer = Answerer(searcher)
+            _warm_up(answerer)
+            self._searcher, self._answerer, self._loaded_from = searcher, answerer, folder
         return True
 
     def maybe_reload(self) -> None:

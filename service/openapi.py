@@ -1,0 +1,325 @@
+"""The OpenAPI 3 document of the JSON API, and the curl examples the /api page shows."""
+from __future__ import annotations
+
+import copy
+
+VERSION = "1.0.0"
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _query(name: str, description: str, schema: dict, required: bool = False, example=None) -> dict:
+    param = {"name": name, "in": "query", "required": required, "description": description, "schema": schema}
+    if example is not None:
+        param["example"] = example
+    return param
+
+
+_FILTER_PARAMS = [
+    _query("issuer", "Only reports of this issuer (发布机关), e.g. 坦洲镇.", {"type": "string", "maxLength": 50}),
+    _query("level", "Only reports of this administrative level: 区, 街道, 镇 ...", {"type": "string", "maxLength": 50}),
+    _query("region", "Only reports in this province, city or district (with or without 省/市/区).",
+           {"type": "string", "maxLength": 50}, example="广东省"),
+    _query("year", "Only reports on this year.", {"type": "integer", "minimum": 1949, "maximum": 2100}),
+    _query("section", "Only passages of sections with this label: 前言, 主要举措, 存在的问题, 下一步安排, 主要负责人履职.",
+           {"type": "string", "maxLength": 50}),
+]
+
+_DOC_ID = {"name": "doc_id", "in": "path", "required": True, "description": "The report id (file name without extension).",
+           "schema": {"type": "string"}, "example": "000_dc284aa856a2efc0"}
+
+_SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
+            "code": {"type": "string", "example": "bad_parameter"},
+            "message": {"type": "string", "description": "A sentence for people."},
+        }}},
+    },
+    "Filters": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "issuer": {"type": "string"}, "level": {"type": "string"}, "region": {"type": "string"},
+            "year": {"type": "integer"}, "section": {"type": "string"},
+        },
+    },
+    "Hit": {
+        "type": "object",
+        "properties": {
+            "chunk_id": {"type": "string"}, "doc_id": {"type": "string"}, "title": {"type": "string"},
+            "issuer": {"type": "string"}, "level": {"type": "string"}, "region": {"type": "string"},
+            "year": {"type": "integer", "nullable": True},
+            "section": {"type": "string", "description": "Section path joined with ' › '."},
+            "section_label": {"type": "string"},
+            "text": {"type": "string", "description": "The passage as published."},
+            "start": {"type": "integer", "description": "Offset of the passage in the report's published text."},
+            "end": {"type": "integer"},
+            "score": {"type": "number"}, "rank": {"type": "integer"},
+            "highlights": {"type": "array", "description": "[start, end) spans of matched terms, relative to text.",
+                           "items": {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}},
+            "anchor": {"type": "string", "example": "c-s1.2.2-1"},
+            "url": {"type": "string", "example": "/reports/003_b47a481025290089#c-s1.2.2-1"},
+        },
+    },
+    "Citation": {
+        "type": "object",
+        "properties": {
+            "n": {"type": "integer", "description": "The number used as [n] in the answer."},
+            "chunk_id": {"type": "string"}, "doc_id": {"type": "string"}, "issuer": {"type": "string"},
+            "title": {"type": "string"}, "section": {"type": "string"},
+            "quote": {"type": "string", "description": "The sentence verbatim as published."},
+            "start": {"type": "integer"}, "end": {"type": "integer"},
+            "url": {"type": "string", "example": "/reports/000_dc284aa856a2efc0#q-968-1154"},
+        },
+    },
+    "Group": {
+        "type": "object",
+        "properties": {
+            "issuer": {"type": "string"}, "level": {"type": "string"}, "region": {"type": "string"},
+            "year": {"type": "integer", "nullable": True}, "doc_id": {"type": "string"}, "title": {"type": "string"},
+            "score": {"type": "number"},
+            "citations": {"type": "array", "items": {"$ref": "#/components/schemas/Citation"}},
+        },
+    },
+    "Turn": {
+        "type": "object",
+        "properties": {"question": {"type": "string"}, "resolved_question": {"type": "string"},
+                       "answer": {"type": "string"}},
+    },
+    "AskRequest": {
+        "type": "object",
+        "required": ["question"],
+        "properties": {
+            "question": {"type": "string", "maxLength": 500, "example": "哪些地方推行“容缺受理”？"},
+            "history": {"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/Turn"},
+                        "description": "Earlier turns of a chat, the most recent last."},
+            "filters": {"$ref": "#/components/schemas/Filters"},
+        },
+    },
+    "Answer": {
+        "type": "object",
+        "properties": {
+            "question": {"type": "string"},
+            "resolved_question": {"type": "string", "description": "The question as understood with the history."},
+            "kind": {"type": "string", "enum": ["which", "fact", "open"]},
+            "answer": {"type": "string", "description": "Chinese text with [n] citation markers."},
+            "groups": {"type": "array", "items": {"$ref": "#/components/schemas/Group"}},
+            "citations": {"type": "array", "items": {"$ref": "#/components/schemas/Citation"}},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+            "filters": {"$ref": "#/components/schemas/Filters"},
+            "generated": {"type": "boolean", "description": "True when an LLM worded the answer."},
+            "notes": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "ReportSummary": {
+        "type": "object",
+        "properties": {
+            "doc_id": {"type": "string"}, "title": {"type": "string"}, "issuer": {"type": "string"},
+            "level": {"type": "string"}, "province": {"type": "string"}, "city": {"type": "string"},
+            "district": {"type": "string"}, "region": {"type": "string"},
+            "year": {"type": "integer", "nullable": True}, "published": {"type": "string"},
+            "source_file": {"type": "string"}, "sections": {"type": "integer"}, "chunks": {"type": "integer"},
+            "url": {"type": "string"},
+        },
+    },
+    "Section": {
+        "type": "object",
+        "properties": {
+            "section_id": {"type": "string"}, "heading": {"type": "string"}, "level": {"type": "integer"},
+            "path": {"type": "array", "items": {"type": "string"}}, "label": {"type": "string"},
+            "orig_start": {"type": "integer"}, "orig_end": {"type": "integer"},
+        },
+    },
+    "Report": {
+        "type": "object",
+        "description": "A report's metadata (as in ReportSummary, with chunk_count) plus its text and outline.",
+        "properties": {
+            "doc_id": {"type": "string"}, "title": {"type": "string"}, "issuer": {"type": "string"},
+            "chunk_count": {"type": "integer"},
+            "text": {"type": "string", "description": "The report as published; all offsets point into it."},
+            "outline": {"type": "array", "items": {"$ref": "#/components/schemas/Section"}},
+            "chunks": {"type": "array", "items": {"type": "object", "properties": {
+                "chunk_id": {"type": "string"}, "section_id": {"type": "string"}, "start": {"type": "integer"},
+                "end": {"type": "integer"}, "label": {"type": "string"},
+                "sentences": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
+            }}},
+        },
+    },
+}
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_PATHS = {
+    "/healthz": {"get": {
+        "summary": "Liveness and what is in service",
+        "responses": {"200": _json({"type": "object", "properties": {
+            "status": {"type": "string", "example": "ok"}, "reports": {"type": "integer"},
+            "chunks": {"type": "integer"}, "model": {"type": "string"}, "generation": {"type": "string"}}})},
+    }},
+    "/api/search": {"get": {
+        "summary": "Ranked passages (hybrid BM25 + dense) with matched terms and facet counts",
+        "parameters": [
+            _query("q", "The query, at most 500 characters.", {"type": "string", "maxLength": 500}, True, "商圈微法庭"),
+            _query("k", "How many passages.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}),
+            _query("mode", "Which retrievers.", {"type": "string", "enum": ["hybrid", "bm25", "dense"], "default": "hybrid"}),
+            *_FILTER_PARAMS,
+        ],
+        "responses": {
+            "200": _json({"type": "object", "properties": {
+                "query": {"type": "string"}, "mode": {"type": "string"},
+                "filters": {"$ref": "#/components/schemas/Filters"},
+                "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+                "facets": {"type": "object", "description": "Counts per issuer, level, region, year and section of the results.",
+                           "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
+            }}),
+            "400": _ERROR,
+        },
+    }},
+    "/api/filters": {"get": {
+        "summary": "Every value each filter can take",
+        "responses": {"200": _json({"type": "object", "properties": {
+            name: {"type": "array", "items": {"type": "integer" if name == "year" else "string"}}
+            for name in ("issuer", "level", "region", "year", "section")}})},
+    }},
+    "/api/reports": {
+        "get": {
+            "summary": "The reports in the index",
+            "responses": {"200": _json({"type": "object", "properties": {
+                "reports": {"type": "array", "items": {"$ref": "#/components/schemas/ReportSummary"}}}})},
+        },
+        "post": {
+            "summary": "Add a report (admin): multipart upload of one file, indexed at once",
+            "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary",
+                                        "description": ".txt, .md, .html, .docx or text .pdf"}}}}}},
+            "responses": {
+                "201": _json({"$ref": "#/components/schemas/ReportSummary"}, "The report was indexed."),
+                "400": _ERROR, "401": _ERROR, "403": _ERROR, "409": _ERROR, "413": _ERROR, "415": _ERROR,
+            },
+        },
+    },
+    "/api/reports/{doc_id}": {
+        "get": {
+            "summary": "One report: metadata, published text, outline and chunks",
+            "parameters": [_DOC_ID],
+            "responses": {"200": _json({"$ref": "#/components/schemas/Report"}), "404": _ERROR},
+        },
+        "delete": {
+            "summary": "Remove a report (admin)",
+            "security": [{"bearer": []}],
+            "parameters": [_DOC_ID],
+            "responses": {
+                "200": _json({"type": "object"}, "The report was removed from the index."),
+                "401": _ERROR, "403": _ERROR, "404": _ERROR, "409": _ERROR,
+            },
+        },
+    },
+    "/api/ask": {"post": {
+        "summary": "Answer a question with verbatim, numbered citations (chat: pass history)",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}}},
+        "responses": {"200": _json({"$ref": "#/components/schemas/Answer"}), "400": _ERROR, "503": _ERROR},
+    }},
+    "/api/ask.csv": {
+        "get": {
+            "summary": "The answer's places and quotes as CSV (UTF-8 with BOM)",
+            "parameters": [
+                _query("question", "The question (q is accepted too).", {"type": "string", "maxLength": 500}, True,
+                       "哪些地方推行容缺受理？"),
+                *_FILTER_PARAMS,
+            ],
+            "responses": {
+                "200": {"description": "Columns: issuer, region, year, level, quote, section, doc_id, title, url.",
+                        "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "400": _ERROR,
+            },
+        },
+        "post": {
+            "summary": "The same CSV for a JSON question (with history and filters)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}}},
+            "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                          "400": _ERROR},
+        },
+    },
+}
+
+DOCUMENT = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "法治镜 Fazhi Lens API",
+        "version": VERSION,
+        "description": "Search and question answering over Chinese local governments' annual reports on "
+                       "rule-of-law government construction (法治政府建设年度报告). Every answer cites sentences "
+                       "verbatim as published. Errors are 4xx with {\"error\": {\"code\", \"message\"}}.",
+    },
+    "paths": _PATHS,
+    "components": {
+        "schemas": _SCHEMAS,
+        "responses": {"Error": _json({"$ref": "#/components/schemas/Error"}, "An error, with a sentence saying why.")},
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                       "description": "The service's admin token (FAZHI_ADMIN_TOKEN)."}},
+    },
+}
+
+# What each operation does, in Chinese, for the human /api page.
+SUMMARIES_ZH = {
+    ("get", "/healthz"): "健康检查：服务是否在线，索引中有多少报告和段落",
+    ("get", "/api/search"): "检索段落（BM25 与向量混合排序），返回命中词位置和分面计数",
+    ("get", "/api/filters"): "各筛选项（发布机关、层级、地区、年度、章节）的全部取值",
+    ("get", "/api/reports"): "报告列表及元数据",
+    ("post", "/api/reports"): "上传一份报告（multipart 的 file 字段），立即编入索引",
+    ("get", "/api/reports/{doc_id}"): "一份报告：元数据、发布原文、章节目录和段落",
+    ("delete", "/api/reports/{doc_id}"): "从索引中删除一份报告",
+    ("post", "/api/ask"): "问答：回答附带逐字引用的编号引文；对话追问时传 history",
+    ("get", "/api/ask.csv"): "把回答中的地方和引文导出为 CSV（UTF-8 带 BOM）",
+    ("post", "/api/ask.csv"): "同上，以 JSON 提交问题（可带 history 和 filters）",
+}
+
+# (what it does, command) with {base} standing for the service's address.
+CURL_EXAMPLES = [
+    ("健康检查", "curl '{base}/healthz'"),
+    ("检索段落", "curl '{base}/api/search?q=商圈微法庭&k=5'"),
+    ("带筛选的检索", "curl '{base}/api/search?q=普法&region=广东省&level=街道&year=2024&section=主要举措'"),
+    ("筛选项", "curl '{base}/api/filters'"),
+    ("报告列表", "curl '{base}/api/reports'"),
+    ("一份报告（全文、目录、段落）", "curl '{base}/api/reports/000_dc284aa856a2efc0'"),
+    ("问答", "curl -X POST '{base}/api/ask' -H 'Content-Type: application/json' \\\n"
+             "     -d '{{\"question\": \"哪些地方推行“容缺受理”？\"}}'"),
+    ("对话追问（带上历史）", "curl -X POST '{base}/api/ask' -H 'Content-Type: application/json' \\\n"
+                     "     -d '{{\"question\": \"坦洲镇办了多少宗？\", \"history\": [{{\"question\": \"哪些地方推行简案快办？\", "
+                     "\"answer\": \"…\"}}]}}'"),
+    ("导出 CSV", "curl -o answer.csv '{base}/api/ask.csv?question=哪些地方推行容缺受理&region=广东省'"),
+    ("上传报告（管理员）", "curl -X POST '{base}/api/reports' -H \"Authorization: Bearer $FAZHI_ADMIN_TOKEN\" \\\n"
+                   "     -F 'file=@新报告.docx'"),
+    ("删除报告（管理员）", "curl -X DELETE '{base}/api/reports/000_dc284aa856a2efc0' "
+                   "-H \"Authorization: Bearer $FAZHI_ADMIN_TOKEN\""),
+]
+
+
+def openapi_document(server_url: str | None = None) -> dict:
+    """A copy of the OpenAPI document, naming the server it is served from when given."""
+    document = copy.deepcopy(DOCUMENT)
+    if server_url:
+        document["servers"] = [{"url": server_url.rstrip("/")}]
+    return document
+
+
+def endpoints() -> list[dict]:
+    """Each operation as {method, path, summary (Chinese), admin}, in document order, for the /api page."""
+    return [
+        {"method": method.upper(), "path": path, "summary": SUMMARIES_ZH.get((method, path), operation["summary"]),
+         "admin": "security" in operation}
+        for path, operations in DOCUMENT["paths"].items()
+        for method, operation in operations.items()
+    ]
+
+
+def curl_examples(base: str) -> list[tuple[str, str]]:
+    """The curl examples with the service's address filled in."""
+    return [(title, command.format(base=base.rstrip("/"))) for title, command in CURL_EXAMPLES]
