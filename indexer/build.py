@@ -1,7 +1,9 @@
 """Build, add to and remove from an index directory; embeddings are reused by content hash."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -18,7 +20,7 @@ from indexer.normalize import NORMALIZER_VERSION
 from indexer.pipeline import ProcessedReport, passage_text, process_source
 from indexer.records import Chunk
 from indexer.sources import SourceText, iter_corpus, read_source
-from indexer.store import IndexData, current_generation, read_current, write_generation
+from indexer.store import IndexData, current_generation, read_current, write_generation, writer_lock
 from indexer.tokenize import Tokenizer, mine_domain_terms
 
 Progress = Callable[[Iterable, str, int], Iterable]
@@ -27,6 +29,16 @@ _DOC_ID_UNSAFE = re.compile(r"[^\w\-.]+", re.UNICODE)
 
 def _no_progress(items: Iterable, _label: str, _total: int) -> Iterable:
     return items
+
+
+def _one_writer(function):
+    """Run an index writer under the directory's writer lock, so concurrent writers never lose a change."""
+    @functools.wraps(function)
+    def locked(*args, **kwargs):
+        bound = inspect.signature(function).bind(*args, **kwargs)
+        with writer_lock(Path(bound.arguments["root"])):
+            return function(*args, **kwargs)
+    return locked
 
 
 @dataclass
@@ -165,6 +177,7 @@ def _process(doc_id: str, source: SourceText) -> ProcessedReport:
     return report
 
 
+@_one_writer
 def build_index(
     corpus: Path, root: Path, embedder: Embedder, progress: Progress = _no_progress
 ) -> BuildSummary:
@@ -202,6 +215,7 @@ def build_index(
     return summary
 
 
+@_one_writer
 def add_sources(
     root: Path, sources: list[tuple[str, SourceText]], embedder: Embedder, progress: Progress = _no_progress
 ) -> BuildSummary:
@@ -259,6 +273,7 @@ def add_files(root: Path, paths: list[Path], embedder: Embedder, progress: Progr
     return summary
 
 
+@_one_writer
 def remove_reports(root: Path, doc_ids: list[str], embedder: Embedder) -> BuildSummary:
     """Remove reports by id; an unknown id is an error and nothing changes."""
     started = time.monotonic()

@@ -11,11 +11,14 @@ does ``current`` move to it: a crash at any point leaves the previous index in s
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +31,7 @@ FORMAT_VERSION = 1
 CURRENT = "current"
 GENERATIONS = "generations"
 KEEP_GENERATIONS = 3
+WRITE_LOCK = ".write.lock"
 
 
 @dataclass
@@ -71,6 +75,10 @@ def _write_jsonl(path: Path, rows) -> None:
 def _read_jsonl(path: Path) -> list:
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
+
+
+class IndexBusy(IndexerError):
+    """Another writer holds the index directory's writer lock."""
 
 
 def _fsync_dir(path: Path) -> None:
@@ -157,6 +165,50 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+_held_locks = threading.local()
+
+
+@contextmanager
+def writer_lock(root: Path, timeout: float | None = None):
+    """Hold the index directory's writer lock: one writer at a time, across threads and processes.
+
+    The lock is an flock on DIR/.write.lock, so the kernel drops it when a writer dies; it is
+    re-entrant within one thread. With a timeout, IndexBusy is raised when it cannot be had in time.
+    """
+    root = Path(root)
+    key = str(root.resolve())
+    held = getattr(_held_locks, "roots", None)
+    if held is None:
+        held = _held_locks.roots = set()
+    if key in held:
+        yield
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        handle = open(root / WRITE_LOCK, "a")
+    except OSError as error:
+        raise IndexerError(f"Could not open the index directory {root} for writing: {error.strerror or error}.") from error
+    with handle:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if deadline is None else fcntl.LOCK_NB))
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusy(
+                        f"Another writer has been updating the index under {root} for over {timeout:g} s; "
+                        "try again later."
+                    ) from None
+                time.sleep(0.05)
+        held.add(key)
+        try:
+            yield
+        finally:
+            held.discard(key)
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def read_manifest(folder: Path) -> dict:

@@ -71,9 +71,10 @@ def create_app(test_config: dict | None = None) -> Flask:
             app.config["LLM_BASE_URL"], app.config["LLM_MODEL"], float(app.config["LLM_TIMEOUT"])
         )
 
-    from service import api, views
+    from service import admin, api, views
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(views.bp)
 
     @app.before_request
