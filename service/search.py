@@ -103,6 +103,8 @@ class Searcher:
         self._chunk_label = np.array([c.label for c in self.chunks], dtype=object)
         self._chunk_row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self._normalized = lru_cache(maxsize=64)(self._normalize_report)
+        # Popular and repeated questions (chat turns, paging, facets) skip the embedder.
+        self._query_vector = lru_cache(maxsize=4096)(self._embed_query)
 
     @classmethod
     def load(cls, folder: Path, embedder: Embedder, verify: bool = True) -> "Searcher":
@@ -123,6 +125,11 @@ class Searcher:
         dense = load_dense(folder, data.manifest["dense"], data.vectors)
         bm25 = BM25Index.load(folder / "bm25")
         return cls(data, embedder, dense, bm25)
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        vector = self.embedder.embed_queries([text])[0]
+        vector.setflags(write=False)
+        return vector
 
     # -- reports ---------------------------------------------------------------------------
 
@@ -221,7 +228,7 @@ class Searcher:
             bm25_ids = [int(i) for i in ids[keep]]
             bm25_scores = dict(zip(bm25_ids, (float(s) for s in scores[keep])))
         if mode in ("hybrid", "dense"):
-            vector = self.embedder.embed_queries([normalize(query).text])[0]
+            vector = self._query_vector(normalize(query).text)
             ids, scores = self.dense.search(vector, depth, mask=mask)
             dense_ids = [int(i) for i in ids]
             dense_scores = dict(zip(dense_ids, (float(s) for s in scores)))

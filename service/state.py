@@ -31,6 +31,7 @@ class IndexHolder:
         self._searcher: Searcher | None = None
         self._answerer: Answerer | None = None
         self._loaded_from: Path | None = None
+        self._failed: Path | None = None  # a generation that could not be loaded; not retried
         self.reload()
 
     def reload(self) -> bool:
@@ -53,10 +54,22 @@ class IndexHolder:
         return True
 
     def maybe_reload(self) -> None:
-        """Cheap check (one readlink) for a newer generation; load it if there is one."""
+        """Cheap check (one readlink) for a newer generation; load it if there is one.
+
+        A generation that failed to load (corrupt, other model) is remembered and not
+        re-checked on every request; the one in service keeps answering.
+        """
         folder = current_generation(self.root)
-        if folder is not None and folder.resolve() != self._loaded_from:
+        if folder is None:
+            return
+        folder = folder.resolve()
+        if folder == self._loaded_from or folder == self._failed:
+            return
+        try:
             self.reload()
+        except Exception:
+            self._failed = folder
+            raise
 
     @property
     def searcher(self) -> Searcher:
