@@ -103,6 +103,7 @@ class Searcher:
         self._chunk_label = np.array([c.label for c in self.chunks], dtype=object)
         self._chunk_row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
         self._normalized = lru_cache(maxsize=64)(self._normalize_report)
+        self._chunk_normalized = lru_cache(maxsize=8192)(self._normalize_chunk)
         # Popular and repeated questions (chat turns, paging, facets) skip the embedder.
         self._query_vector = lru_cache(maxsize=4096)(self._embed_query)
 
@@ -258,25 +259,24 @@ class Searcher:
         return hits
 
     def highlight(self, chunk: Chunk, terms: set[str]) -> tuple[tuple[int, int], ...]:
-        """Where query terms occur in a chunk, as offsets into its published text."""
+        """Where query terms occur in a chunk, as offsets into its published text.
+
+        Only the chunk's own text is normalised (cached per chunk), not its whole report:
+        highlighting ten hits must stay cheap however long the reports are.
+        """
         terms = {t for t in terms if len(t) >= 2 or not t.isascii()}
         if not terms:
             return ()
-        norm = self.normalized(chunk.doc_id)
-        base = self._norm_start(norm, chunk.start)
-        text = chunk.search_text.lower()
+        norm = self._chunk_normalized(chunk.chunk_id)
+        text = norm.text.lower()
         spans = []
         for term in sorted(terms, key=len, reverse=True):
             for match in re.finditer(re.escape(term), text):
-                a, b = norm.original_span(base + match.start(), base + match.end())
-                spans.append((a - chunk.start, b - chunk.start))
+                spans.append(norm.original_span(match.start(), match.end()))
         return tuple(_merge(spans))
 
-    @staticmethod
-    def _norm_start(norm: NormalizedText, original_start: int) -> int:
-        import bisect
-
-        return bisect.bisect_left(norm.offsets, original_start)
+    def _normalize_chunk(self, chunk_id: str) -> NormalizedText:
+        return normalize(self.chunks[self._chunk_row[chunk_id]].text)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
