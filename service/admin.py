@@ -16,7 +16,10 @@ from indexer.build import add_sources, doc_id_for, remove_reports
 from indexer.errors import IndexerError, UnreadableSource
 from indexer.sources import SUPPORTED_SUFFIXES, SourceText, read_bytes
 from indexer.store import IndexBusy, writer_lock
-from service.errors import BadParameter, Busy, Forbidden, NotFound, ServiceError, Unauthorized
+from service.errors import (
+    BadParameter, Busy, Conflict, Forbidden, NotFound, NotUpdated, TooLarge, Unauthorized,
+    Unprocessable, UnsupportedType,
+)
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger(__name__)
@@ -30,41 +33,6 @@ MAX_DOC_ID_BYTES = 150
 MIN_REPORT_CHARS = 200
 EXTENSIONS = {"txt": ".txt", "md": ".md", "html": ".html", "docx": ".docx", "pdf": ".pdf"}
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
-
-
-class Conflict(ServiceError):
-    """The upload is already indexed, or its id is taken."""
-
-    status = 409
-    code = "conflict"
-
-
-class TooLarge(ServiceError):
-    """The upload is larger than MAX_UPLOAD_BYTES."""
-
-    status = 413
-    code = "too_large"
-
-
-class UnsupportedType(ServiceError):
-    """The upload's content is not a document the indexer reads."""
-
-    status = 415
-    code = "unsupported_media_type"
-
-
-class Unprocessable(ServiceError):
-    """The upload was read but holds no report text to index."""
-
-    status = 422
-    code = "unprocessable"
-
-
-class NotUpdated(ServiceError):
-    """Writing the corpus file or the new index generation failed; the old index stays in service."""
-
-    status = 503
-    code = "index_not_updated"
 
 
 def safe_doc_id(name: str) -> str:

@@ -55,3 +55,38 @@ class Busy(ServiceError):
 
     status = 503
     code = "busy"
+
+
+class Conflict(ServiceError):
+    """The upload is already indexed, or its id is taken."""
+
+    status = 409
+    code = "conflict"
+
+
+class TooLarge(ServiceError):
+    """The upload is larger than MAX_UPLOAD_BYTES."""
+
+    status = 413
+    code = "too_large"
+
+
+class UnsupportedType(ServiceError):
+    """The upload's content is not a document the indexer reads."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Unprocessable(ServiceError):
+    """The upload was read but holds no report text to index."""
+
+    status = 422
+    code = "unprocessable"
+
+
+class NotUpdated(ServiceError):
+    """Writing the corpus file or the new index generation failed; the old index stays in service."""
+
+    status = 503
+    code = "index_not_updated"
