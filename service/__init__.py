@@ -34,6 +34,14 @@ def _error(status: int, code: str, message: str):
     return response
 
 
+def _wants_page() -> bool:
+    """A browser asking for a page (not the API) gets HTML errors."""
+    from flask import request
+
+    api = request.path.startswith(("/api", "/healthz", "/openapi.json", "/static"))
+    return not api and request.accept_mimetypes.accept_html
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app: config defaults -> FAZHI_* environment -> test_config."""
     app = Flask(
@@ -94,6 +102,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
+        if error.code == 404 and _wants_page():
+            return views.not_found_page("这个地址没有页面。")
         messages = {
             404: "There is no page or endpoint at this address.",
             405: "This endpoint does not accept that HTTP method.",

@@ -156,3 +156,9 @@ def test_cli_ask_prints_the_answer(built_index):
     )
     assert result.returncode == 0, result.stderr
     assert "57%" in json.loads(result.stdout)["answer"]
+
+
+def test_a_browser_gets_an_html_404_for_a_missing_page(client):
+    page = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and page.mimetype == "text/html"
+    assert client.get("/api/no-such", headers={"Accept": "text/html"}).mimetype == "application/json"
