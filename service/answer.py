@@ -188,7 +188,7 @@ class Answerer:
             if level not in known_levels:
                 return (f"已收录的报告中没有{level}一级的报告。", [])
         topic_text = which_topic_text(question)
-        topic = make_topic(self.searcher, topic_text)
+        topic = make_topic(self.searcher, topic_text, drop_single_chars=True)
         if not topic.terms and not topic.required:
             return ("问题里没有可以查找的做法，请说明要找的具体做法。", [])
         rows = self._candidate_rows(topic, topic_text, filters)
@@ -217,7 +217,10 @@ class Answerer:
     def _shows_topic(self, topic: Topic, evidence: Evidence, head: str) -> bool:
         if topic.required:
             return True  # every quoted name is in the sentence (score_sentence checked)
-        return evidence.coverage >= WHICH_MIN_COVERAGE
+        if evidence.coverage < WHICH_MIN_COVERAGE:
+            return False
+        matched = [t for t in evidence.matched if not any(t != o and t in o for o in evidence.matched)]
+        return len(matched) >= topic.terms_needed()
 
     def _candidate_rows(self, topic: Topic, topic_text: str, filters: Filters) -> np.ndarray:
         """Every chunk with any topic term (the whole corpus, not a top-k slice), allowed by the filters."""
@@ -231,11 +234,12 @@ class Answerer:
         return np.flatnonzero(allowed)
 
     def _scope_text(self, filters: Filters) -> str:
-        count = len(self.searcher.reports)
         if filters.is_empty():
-            return f"已收录的 {count} 份报告"
+            return f"已收录的 {len(self.searcher.reports)} 份报告"
+        mask = self.searcher.mask(filters)
+        count = len({self.searcher.chunks[i].doc_id for i in np.flatnonzero(mask)}) if mask is not None else 0
         described = "、".join(str(v) for v in filters.to_dict().values())
-        return f"已收录报告中符合条件（{described}）的部分"
+        return f"符合条件（{described}）的 {count} 份报告"
 
     # -- fact and open ---------------------------------------------------------------------
 

@@ -20,7 +20,13 @@ def _assert_verbatim(searcher, answer):
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
 
 
-@pytest.mark.parametrize("case", DEV_WHICH + OUR_WHICH, ids=[c["q"][:14] for c in DEV_WHICH + OUR_WHICH])
+WHICH_PARAMS = [
+    pytest.param(c, id=c["q"][:14], marks=[pytest.mark.xfail(reason=c["hard"], strict=True)] if c.get("hard") else [])
+    for c in DEV_WHICH + OUR_WHICH
+]
+
+
+@pytest.mark.parametrize("case", WHICH_PARAMS)
 def test_which_questions_list_exactly_the_places(answerer, searcher, case):
     answer = answerer.answer(case["q"])
     assert answer.kind == "which"
@@ -30,6 +36,20 @@ def test_which_questions_list_exactly_the_places(answerer, searcher, case):
         assert f"共有 {len(case['issuers'])} 个地方" in answer.answer
     else:
         assert "没有找到" in answer.answer
+
+
+def test_mean_f1_on_our_which_set_is_at_least_0_9(answerer):
+    scores = []
+    for case in OUR_WHICH:
+        got, want = {g.issuer for g in answerer.answer(case["q"]).groups}, set(case["issuers"])
+        tp = len(got & want)
+        scores.append(1.0 if got == want else (2 * tp / (len(got) + len(want)) if got or want else 1.0))
+    assert sum(scores) / len(scores) >= 0.9
+
+
+def test_single_characters_and_scattered_words_are_not_evidence(answerer):
+    # 进 matches inside 进一步, 企业 inside 走进企业: neither shows 法治宣传进企业.
+    assert answerer.answer("哪些地方开展了法治宣传进企业活动？").groups == ()
 
 
 def test_a_place_that_only_talks_around_the_topic_is_left_out(answerer):
