@@ -251,7 +251,7 @@ class Answerer:
         targets = issuers or [""]
         for issuer in targets:
             scoped = replace(filters, issuer=issuer) if issuer else filters
-            rows = [self.searcher._chunk_row[h.chunk.chunk_id] for h in
+            rows = [self.searcher.row_of(h.chunk.chunk_id) for h in
                     self.searcher.search(question, k=8, filters=scoped)]
             evidence = best_evidence(self.searcher, topic, rows)
             ranked = sorted(
@@ -279,7 +279,7 @@ class Answerer:
     def _open(self, question: str, hits: list[Hit]) -> tuple[str, list[Group]]:
         issuers = mentioned_issuers(self.searcher, question)
         topic = make_topic(self.searcher, strip_names(question, issuers))
-        rows = [self.searcher._chunk_row[h.chunk.chunk_id] for h in hits[:6]]
+        rows = [self.searcher.row_of(h.chunk.chunk_id) for h in hits[:6]]
         evidence = best_evidence(self.searcher, topic, rows)
         per_doc: dict[str, list[Evidence]] = {}
         for e in evidence:

@@ -137,6 +137,10 @@ class Searcher:
     def meta(self, doc_id: str) -> dict:
         return self.reports[doc_id]["meta"]
 
+    def row_of(self, chunk_id: str) -> int:
+        """The table row of a chunk (internal numbering; never shown in the API)."""
+        return self._chunk_row[chunk_id]
+
     def chunk_by_id(self, chunk_id: str) -> Chunk | None:
         row = self._chunk_row.get(chunk_id)
         return None if row is None else self.chunks[row]
