@@ -246,7 +246,9 @@ def read_generation(folder: Path, verify: bool = True) -> IndexData:
         reports = {row.pop("doc_id"): row for row in _read_jsonl(folder / "reports.jsonl")}
         rows = _read_jsonl(folder / "chunks.jsonl")
         tokens = _read_jsonl(folder / "tokens.jsonl")
-        vectors = np.load(folder / "vectors.npy")
+        # Memory-mapped: the FAISS index keeps its own copy, this one is read only for
+        # filtered brute force and embedding reuse, so the page cache can hold it.
+        vectors = np.load(folder / "vectors.npy", mmap_mode="r")
     except (OSError, ValueError, KeyError) as error:
         raise CorruptIndex(f"The index in {folder} cannot be read ({error}); rebuild it.") from error
     chunks = [Chunk.from_dict(row) for row in rows]
