@@ -305,6 +305,10 @@ class Answerer:
         filters = filters or Filters()
         resolved = resolved or question
         kind = classify(resolved)
+        named = mentioned_issuers(self.searcher, resolved)
+        if kind == "open" and len(named) == 1 and not filters.issuer:
+            # 「海珠区如何化解矛盾纠纷？」 asks about 海珠区: its passages, not everyone's.
+            filters = replace(filters, issuer=named[0])
         hits = self.searcher.search(resolved, k=10, filters=filters)
         if kind == "which":
             text, groups = self._which(resolved, filters)

@@ -82,6 +82,11 @@ def test_numbers_come_only_from_quotes(answerer, searcher, question, issuer, fig
     _assert_verbatim(searcher, answer)
 
 
+def test_open_question_about_one_place_quotes_only_that_place(answerer):
+    answer = answerer.answer("海珠区如何化解矛盾纠纷？")
+    assert answer.groups and {g.issuer for g in answer.groups} == {"海珠区"}
+
+
 def test_open_question_is_cited(answerer, searcher):
     answer = answerer.answer("海珠区怎样开展普法？")
     assert answer.kind == "open" and answer.citations
