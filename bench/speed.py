@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -187,15 +188,89 @@ def dir_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def run_build(n: int, data_path: Path, out: Path) -> dict:
-    """Build BM25 and FAISS for n chunks and write them to `out`; return timings and sizes."""
+class SyntheticCorpus:
+    """n chunks in reports of CHUNKS_PER_REPORT chunks, texts joined from real sentences when read."""
+
+    def __init__(self, n: int, sentences: list[str], sentence_ids: list[list[int]]):
+        self.n = n
+        self.sentences = sentences
+        self.sentence_ids = sentence_ids
+        lengths = np.fromiter((sum(len(sentences[i]) for i in ids) for ids in sentence_ids), dtype=np.int64, count=n)
+        self.starts = np.zeros(n, dtype=np.int64)  # offset of each chunk in its report ("\n" between chunks)
+        for first in range(0, n, CHUNKS_PER_REPORT):
+            block = lengths[first : first + CHUNKS_PER_REPORT] + 1
+            self.starts[first : first + CHUNKS_PER_REPORT] = np.concatenate([[0], np.cumsum(block)[:-1]])
+        self.lengths = lengths
+
+    def text(self, row: int) -> str:
+        return "".join(self.sentences[i] for i in self.sentence_ids[row])
+
+    def doc_id(self, report: int) -> str:
+        return f"r{report:06d}"
+
+    @property
+    def n_reports(self) -> int:
+        return (self.n + CHUNKS_PER_REPORT - 1) // CHUNKS_PER_REPORT
+
+    def report(self, r: int) -> dict:
+        rows = range(r * CHUNKS_PER_REPORT, min(self.n, (r + 1) * CHUNKS_PER_REPORT))
+        meta = {"doc_id": self.doc_id(r), "title": f"报告{r}", "issuer": f"单位{r % 500}", "level": "区",
+                "province": "省", "city": f"市{r % 50}", "district": f"区{r % 500}", "year": 2020 + r % 5,
+                "region": f"省 市{r % 50} 区{r % 500}"}
+        return {"meta": meta, "original": "\n".join(self.text(i) for i in rows), "sections": [], "problems": [],
+                "terms": []}
+
+
+class SyntheticReports(Mapping):
+    """doc_id -> report record, built when iterated (the writer streams them to reports.jsonl)."""
+
+    def __init__(self, corpus: SyntheticCorpus):
+        self.corpus = corpus
+
+    def __len__(self) -> int:
+        return self.corpus.n_reports
+
+    def __iter__(self):
+        return (self.corpus.doc_id(r) for r in range(self.corpus.n_reports))
+
+    def __getitem__(self, doc_id: str) -> dict:
+        return self.corpus.report(int(doc_id[1:]))
+
+
+class SyntheticChunks(Sequence):
+    """Chunk records built when read, so writing a million of them holds none."""
+
+    def __init__(self, corpus: SyntheticCorpus):
+        self.corpus = corpus
+
+    def __len__(self) -> int:
+        return self.corpus.n
+
+    def __getitem__(self, row: int):
+        from indexer.records import Chunk
+
+        if not 0 <= row < self.corpus.n:
+            raise IndexError(row)
+        report, j = divmod(row, CHUNKS_PER_REPORT)
+        text = self.corpus.text(row)
+        start = int(self.corpus.starts[row])
+        return Chunk(f"{self.corpus.doc_id(report)}:s1:{j}", self.corpus.doc_id(report), "s1", ("一、主要举措",),
+                     "主要举措", start, start + len(text), text, text, ())
+
+
+def run_build(n: int, data_path: Path, root: Path) -> dict:
+    """Write a real index generation of n synthetic chunks under `root`; return timings and sizes."""
     from indexer.bm25 import BM25Index
     from indexer.dense import build_dense
+    from indexer.embed import DEFAULT_MODEL
+    from indexer.normalize import NORMALIZER_VERSION
+    from indexer.store import IndexData, current_generation, write_generation
 
     with data_path.open("rb") as handle:
         data = pickle.load(handle)
-    chunks = compose_chunks(n, [len(x) for x in data["sentences"]])
-    tokens = chunk_tokens(chunks, data["tokens"])
+    sentence_ids = compose_chunks(n, [len(x) for x in data["sentences"]])
+    corpus = SyntheticCorpus(n, data["sentences"], sentence_ids)
+    tokens = chunk_tokens(sentence_ids, data["tokens"])
     vectors = synthetic_vectors(data["base"], n, seed=n)
     rss_before = peak_rss_mb()
     t = time.monotonic()
@@ -204,27 +279,27 @@ def run_build(n: int, data_path: Path, out: Path) -> dict:
     t = time.monotonic()
     dense = build_dense(vectors)
     dense_s = time.monotonic() - t
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "bm25").mkdir(exist_ok=True)
-    bm25.save(out / "bm25")
-    params = dense.save(out)["dense"]
-    np.save(out / "vectors.npy", vectors)
-    (out / "dense.params.json").write_text(json.dumps(params), encoding="utf-8")
-    # The chunk and token tables are not written at this scale; estimate them from 2,000 chunks
-    # (text and search_text, plus ~250 bytes of ids, offsets and section path per chunk).
-    sample = chunks[:2000]
-    texts = ["".join(data["sentences"][i] for i in ids) for ids in sample]
-    chunk_bytes = sum(len(json.dumps({"text": t, "search_text": t}, ensure_ascii=False).encode()) + 250
-                      for t in texts) / len(sample)
-    token_bytes = sum(len(json.dumps(tokens[i], ensure_ascii=False).encode()) + 1 for i in range(len(sample))) / len(sample)
+    manifest = {"model": {"name": DEFAULT_MODEL, "dim": vectors.shape[1]}, "normalizer_version": NORMALIZER_VERSION,
+                "domain_terms": [], "counts": {"reports": corpus.n_reports, "sections": 0, "chunks": n}}
+
+    def write_derived(folder: Path) -> dict:
+        (folder / "bm25").mkdir()
+        bm25.save(folder / "bm25")
+        return dense.save(folder)
+
+    t = time.monotonic()
+    index_data = IndexData(manifest, SyntheticReports(corpus), SyntheticChunks(corpus), [""] * n, tokens, vectors)
+    folder = write_generation(root, index_data, write_derived)
+    write_s = time.monotonic() - t
+    assert current_generation(root) == folder
+    sizes = {name: (folder / name).stat().st_size / 1e6 for name in
+             ("chunks.jsonl", "reports.jsonl", "tokens.jsonl", "vectors.npy", "dense.faiss", "chunks.search.bin")}
     return {
-        "n": n, "bm25_build_s": bm25_s, "dense_build_s": dense_s, "dense": params,
-        "bm25_terms": len(bm25.vocab), "bm25_entries": int(bm25.matrix.nnz),
-        "disk_bm25_mb": dir_size(out / "bm25") / 1e6, "disk_faiss_mb": (out / "dense.faiss").stat().st_size / 1e6,
-        "disk_vectors_mb": (out / "vectors.npy").stat().st_size / 1e6,
-        "disk_tables_est_mb": n * (chunk_bytes + token_bytes) / 1e6,
+        "n": n, "bm25_build_s": bm25_s, "dense_build_s": dense_s, "write_s": write_s, "dense": dense.params,
+        "bm25_terms": len(bm25.vocab), "bm25_entries": bm25.nnz,
+        "disk_bm25_mb": dir_size(folder / "bm25") / 1e6, "disk_mb": sizes, "disk_total_mb": dir_size(folder) / 1e6,
         "build_peak_rss_mb": peak_rss_mb(), "build_rss_before_mb": rss_before,
-        "mean_chunk_chars": sum(len(t) for t in texts) / len(texts),
+        "mean_chunk_chars": float(corpus.lengths[:2000].mean()),
         "mean_chunk_tokens": sum(len(x) for x in tokens[:2000]) / min(2000, len(tokens)),
     }
 
@@ -251,63 +326,46 @@ class LookupEmbedder:
         return len(text)
 
 
-def synthetic_index_data(n: int, sentences: list[str], sentence_ids: list[list[int]], vectors: np.ndarray):
-    """An IndexData of n chunks in reports of CHUNKS_PER_REPORT chunks; texts sliced from the reports."""
-    from indexer.records import Chunk
-    from indexer.store import IndexData
-
-    reports, chunks = {}, []
-    for r, start in enumerate(range(0, n, CHUNKS_PER_REPORT)):
-        doc_id = f"r{r:06d}"
-        texts = ["".join(sentences[i] for i in ids) for ids in sentence_ids[start : start + CHUNKS_PER_REPORT]]
-        original = "\n".join(texts)
-        meta = {"doc_id": doc_id, "title": f"报告{r}", "issuer": f"单位{r % 500}", "level": "区",
-                "province": "省", "city": f"市{r % 50}", "district": f"区{r % 500}", "year": 2020 + r % 5}
-        reports[doc_id] = {"meta": meta, "original": original, "sections": [], "problems": [], "terms": []}
-        offset = 0
-        for j, text in enumerate(texts):
-            piece = original[offset : offset + len(text)]  # its own string, as when read from disk
-            chunks.append(Chunk(f"{doc_id}:{j}", doc_id, "s1", ("一、主要举措",), "主要举措",
-                                offset, offset + len(text), piece, piece, ()))
-            offset += len(text) + 1
-    manifest = {"model": {"name": "e5-small-bundled", "dim": vectors.shape[1]}, "domain_terms": []}
-    return IndexData(manifest, reports, chunks, [""] * n, [], vectors)
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
-def run_serve(n: int, data_path: Path, folder: Path, rank_queries: int) -> dict:
-    """Load the written index, wrap it in a Searcher and time queries; recall against exact search."""
+def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:
+    """Load the generation the way the service does (Searcher.load) and time queries; then recall."""
     import faiss
 
-    from indexer.bm25 import BM25Index
-    from indexer.dense import load_dense
     from indexer.normalize import normalize
+    from indexer.store import current_generation
     from service.fusion import reciprocal_rank_fusion
-    from service.search import DEFAULT_K0, Searcher
+    from service.search import DEFAULT_K0, Filters, Searcher
 
     with data_path.open("rb") as handle:
         data = pickle.load(handle)
     queries = data["queries"]
     qvec = data["query_vectors"]
     texts = [normalize(q).text for q in queries]
-    sentences, sentence_tokens = data["sentences"], data["tokens"]
-    chunks = compose_chunks(n, [len(x) for x in sentences])
     del data
+    rss_start = rss_mb()
     t = time.monotonic()
-    vectors = np.load(folder / "vectors.npy")
-    params = json.loads((folder / "dense.params.json").read_text(encoding="utf-8"))
-    dense = load_dense(folder, params, vectors)
-    bm25 = BM25Index.load(folder / "bm25")
-    index_data = synthetic_index_data(n, sentences, chunks, vectors)
-    searcher = Searcher(index_data, LookupEmbedder(texts, qvec), dense, bm25)
+    searcher = Searcher.load(current_generation(root), LookupEmbedder(texts, qvec), verify=True)
     load_s = time.monotonic() - t
+    rss_loaded = rss_mb()
+    bm25, dense = searcher.bm25, searcher.dense
 
     for q in queries[:5]:
         searcher.search(q, k=10)
-    total, tok_ms, bm25_ms, dense_ms, fuse_ms, hits_ms = [], [], [], [], [], []
+    total, tok_ms, bm25_ms, dense_ms, fuse_ms, hits_ms, filtered = [], [], [], [], [], [], []
+    year = Filters(year=2022)  # a fifth of the reports
     for q, v in zip(queries, qvec):
         t0 = time.perf_counter()
         searcher.search(q, k=10, mode="hybrid")
         total.append((time.perf_counter() - t0) * 1000)
+        t0 = time.perf_counter()
+        searcher.search(q, k=10, mode="hybrid", filters=year)
+        filtered.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         tokens = searcher.query_tokens(q)
         t1 = time.perf_counter()
@@ -317,9 +375,8 @@ def run_serve(n: int, data_path: Path, folder: Path, rank_queries: int) -> dict:
         t3 = time.perf_counter()
         fused = reciprocal_rank_fusion([b_ids.tolist(), d_ids.tolist()])
         t4 = time.perf_counter()
-        for cached in ("_normalized", "_chunk_normalized"):  # as for passages not shown lately
-            if hasattr(getattr(searcher, cached, None), "cache_clear"):
-                getattr(searcher, cached).cache_clear()
+        searcher._chunk_normalized.cache_clear()  # as for passages not shown lately
+        searcher.chunks._record.cache_clear()
         for row, _ in fused[:10]:
             searcher.highlight(searcher.chunks[row], set(tokens))
         hits_ms.append((time.perf_counter() - t4) * 1000)
@@ -327,33 +384,38 @@ def run_serve(n: int, data_path: Path, folder: Path, rank_queries: int) -> dict:
         bm25_ms.append((t2 - t1) * 1000)
         dense_ms.append((t3 - t2) * 1000)
         fuse_ms.append((t4 - t3) * 1000)
+    serve_peak = peak_rss_mb()  # before the checks below, which load every vector
+    serve_rss = rss_mb()
 
-    # Dense recall@10 of the served index against exact inner-product search.
-    exact = [set(np.argsort(-(vectors @ v), kind="stable")[:10].tolist()) for v in qvec]
+    # Dense recall@10 of the served index against exact inner-product search (blockwise over the file).
+    vectors = np.load(current_generation(root) / "vectors.npy", mmap_mode="r")
+
+    def exact_top(v: np.ndarray, k: int, keep: np.ndarray | None = None) -> set[int]:
+        scores = np.empty(len(vectors), dtype=np.float32)
+        for a in range(0, len(vectors), 200_000):
+            scores[a : a + 200_000] = vectors[a : a + 200_000] @ v
+        if keep is not None:
+            scores[~keep] = -np.inf
+        return set(np.argsort(-scores, kind="stable")[:k].tolist())
+
+    exact = [exact_top(v, 10) for v in qvec]
     served = [set(dense.search(v, 10)[0].tolist()) for v in qvec]
     recall = float(np.mean([len(a & b) / 10 for a, b in zip(exact, served)]))
     sweep = {}
-    if params["kind"] == "hnsw":
-        for ef in EF_SWEEP:
-            dense.index.hnsw.efSearch = ef
-            t = time.perf_counter()
-            got = [set(dense.index.search(v.reshape(1, -1), 10)[1][0].tolist()) for v in qvec]
-            ms = (time.perf_counter() - t) * 1000 / len(qvec)
-            sweep[f"efSearch={ef}"] = {"recall@10": float(np.mean([len(a & b) / 10 for a, b in zip(exact, got)])), "ms": ms}
-        dense.index.hnsw.efSearch = params["ef_search"]
-    elif params["kind"] == "ivf":
+    if dense.params["kind"] == "ivf":
         ivf = faiss.extract_index_ivf(dense.index)
         for nprobe in NPROBE_SWEEP:
             ivf.nprobe = nprobe
+            dense.params["nprobe"] = nprobe
             t = time.perf_counter()
-            got = [set(dense.index.search(v.reshape(1, -1), 10)[1][0].tolist()) for v in qvec]
+            got = [set(dense.search(v, 10)[0].tolist()) for v in qvec]
             ms = (time.perf_counter() - t) * 1000 / len(qvec)
             sweep[f"nprobe={nprobe}"] = {"recall@10": float(np.mean([len(a & b) / 10 for a, b in zip(exact, got)])), "ms": ms}
-        ivf.nprobe = params["nprobe"]
-    if params["kind"] != "flat":  # filtered: every other chunk allowed (FAISS with a selector)
+        ivf.nprobe = dense.params["nprobe"] = 128
+    if dense.params["kind"] != "flat":  # filtered: every other chunk allowed
         keep = np.zeros(n, dtype=bool)
         keep[::2] = True
-        exact_f = [set(np.flatnonzero(keep)[np.argsort(-(vectors[keep] @ v), kind="stable")[:10]].tolist()) for v in qvec[:50]]
+        exact_f = [exact_top(v, 10, keep) for v in qvec[:50]]
         got_f = [set(dense.search(v, 10, mask=keep)[0].tolist()) for v in qvec[:50]]
         sweep["filtered, every other chunk"] = {"recall@10": float(np.mean([len(a & b) / 10 for a, b in zip(exact_f, got_f)])), "ms": 0.0}
 
@@ -362,8 +424,11 @@ def run_serve(n: int, data_path: Path, folder: Path, rank_queries: int) -> dict:
     if rank_queries:
         from rank_bm25 import BM25Okapi
 
+        with data_path.open("rb") as handle:
+            data = pickle.load(handle)
+        sentence_ids = compose_chunks(n, [len(x) for x in data["sentences"]])
         t = time.monotonic()
-        okapi = BM25Okapi(chunk_tokens(chunks, sentence_tokens))
+        okapi = BM25Okapi(chunk_tokens(sentence_ids, data["tokens"]))
         rank["build_s"] = time.monotonic() - t
         ours, theirs, same = [], [], 0
         for q in queries[:rank_queries]:
@@ -382,12 +447,14 @@ def run_serve(n: int, data_path: Path, folder: Path, rank_queries: int) -> dict:
     return {
         "n": n, "queries": len(queries), "load_s": load_s,
         "search_p50_ms": statistics.median(total), "search_p95_ms": percentile(total, 0.95),
+        "filtered_p50_ms": statistics.median(filtered), "filtered_p95_ms": percentile(filtered, 0.95),
         "tokenize_p50_ms": statistics.median(tok_ms), "bm25_p50_ms": statistics.median(bm25_ms),
         "bm25_p95_ms": percentile(bm25_ms, 0.95), "dense_p50_ms": statistics.median(dense_ms),
         "dense_p95_ms": percentile(dense_ms, 0.95), "fuse_p50_ms": statistics.median(fuse_ms),
         "hits_p50_ms": statistics.median(hits_ms),
-        "report_chars": statistics.mean(len(r["original"]) for r in index_data.reports.values()),
-        "dense_recall@10": recall, "sweep": sweep, "rank_bm25": rank, "serve_peak_rss_mb": peak_rss_mb(),
+        "dense_recall@10": recall, "sweep": sweep, "rank_bm25": rank,
+        "rss_start_mb": rss_start, "rss_loaded_mb": rss_loaded, "rss_after_queries_mb": serve_rss,
+        "serve_peak_rss_mb": serve_peak,
     }
 
 
@@ -519,11 +586,11 @@ def print_size(row: dict, query: dict) -> None:
     kind = d["kind"] + "".join(f" {k}={v}" for k, v in d.items() if k not in ("kind", "metric", "dim"))
     print(f"-- {b['n']:,} chunks")
     print(f"   search (hybrid, k=10, k0=100, Searcher.search with hits and highlights), {s['queries']} queries: "
-          f"p50 {s['search_p50_ms']:.1f} ms, p95 {s['search_p95_ms']:.1f} ms")
+          f"p50 {s['search_p50_ms']:.1f} ms, p95 {s['search_p95_ms']:.1f} ms; filtered to one year: "
+          f"p50 {s['filtered_p50_ms']:.1f} ms, p95 {s['filtered_p95_ms']:.1f} ms")
     print(f"     parts p50: tokenise {s['tokenize_p50_ms']:.2f} ms, BM25 top-100 {s['bm25_p50_ms']:.2f} ms "
           f"(p95 {s['bm25_p95_ms']:.2f}), dense top-100 {s['dense_p50_ms']:.2f} ms (p95 {s['dense_p95_ms']:.2f}), "
-          f"RRF {s['fuse_p50_ms']:.2f} ms, highlights of 10 hits {s['hits_p50_ms']:.2f} ms (caches cleared; "
-          f"reports of {s['report_chars']:.0f} chars)")
+          f"RRF {s['fuse_p50_ms']:.2f} ms, read + highlight 10 hits {s['hits_p50_ms']:.2f} ms (caches cleared)")
     print(f"   with the real query embedding added: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     if s["rank_bm25"]:
         r = s["rank_bm25"]
@@ -533,16 +600,18 @@ def print_size(row: dict, query: dict) -> None:
     else:
         print("   rank-bm25: skipped at this size (it scores every document in Python)")
     print(f"   build: BM25 {b['bm25_build_s']:.1f} s ({b['bm25_terms']:,} terms, {b['bm25_entries']:,} entries), "
-          f"FAISS {kind} {b['dense_build_s']:.1f} s")
+          f"FAISS {kind} {b['dense_build_s']:.1f} s, writing the generation {b['write_s']:.1f} s")
     print(f"   chunks: {b['mean_chunk_chars']:.0f} chars and {b['mean_chunk_tokens']:.0f} BM25 tokens on average")
-    print(f"   disk: BM25 {b['disk_bm25_mb']:.1f} MB, FAISS {b['disk_faiss_mb']:.1f} MB, vectors.npy "
-          f"{b['disk_vectors_mb']:.1f} MB, chunk+token tables ~{b['disk_tables_est_mb']:.0f} MB (estimated)")
-    print(f"   peak RSS: build {b['build_peak_rss_mb']:.0f} MB, serving {s['serve_peak_rss_mb']:.0f} MB "
+    files = ", ".join(f"{name} {mb:,.0f}" for name, mb in b["disk_mb"].items())
+    print(f"   disk: generation {b['disk_total_mb']:,.0f} MB (BM25 {b['disk_bm25_mb']:,.0f}, {files} MB)")
+    print(f"   RSS serving: {s['rss_start_mb']:.0f} MB before load, {s['rss_loaded_mb']:.0f} MB loaded, "
+          f"{s['rss_after_queries_mb']:.0f} MB after the queries, peak {s['serve_peak_rss_mb']:.0f} MB "
           f"(+ model {query['model_rss_mb']:.0f} MB = {s['serve_peak_rss_mb'] + query['model_rss_mb']:.0f} MB); "
-          f"index load {s['load_s']:.1f} s")
+          f"index load with checksums {s['load_s']:.1f} s")
+    print(f"   peak RSS of the benchmark's writer: {b['build_peak_rss_mb']:,.0f} MB (its synthetic token lists "
+          f"alone are {b['build_rss_before_mb']:,.0f} MB before BM25 and FAISS are built)")
     sweep = "".join(f"; {k}: {v['recall@10']:.4f} ({v['ms']:.2f} ms)" for k, v in s["sweep"].items())
     print(f"   dense recall@10 vs exact: {s['dense_recall@10']:.4f} as served{sweep}")
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -12,9 +12,10 @@ import scipy.sparse as sp
 from indexer.errors import CorruptIndex
 
 FORMAT = "bm25-okapi-csc"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the three CSC arrays as .npy files, memory-mapped on load; 1: one .npz
 PARAMS_FILE = "bm25.params.json"
-MATRIX_FILE = "bm25.matrix.npz"
+ARRAY_FILES = {"data": "bm25.data.npy", "indices": "bm25.indices.npy", "indptr": "bm25.indptr.npy"}
+MATRIX_FILE = "bm25.matrix.npz"  # version 1
 VOCAB_FILE = "bm25.vocab.json"
 
 
@@ -26,10 +27,15 @@ class BM25Index:
     the query counts once per occurrence.
     """
 
-    def __init__(self, matrix: sp.csc_matrix, vocab: list[str], k1: float, b: float, epsilon: float, avgdl: float):
-        if matrix.shape[1] != len(vocab):
-            raise ValueError(f"The matrix has {matrix.shape[1]} columns but the vocabulary has {len(vocab)} terms.")
-        self.matrix = matrix
+    def __init__(self, matrix: sp.csc_matrix | tuple, vocab: list[str], k1: float, b: float, epsilon: float,
+                 avgdl: float):
+        """`matrix` is a CSC matrix or its (data, indices, indptr, shape), which may be memory-mapped."""
+        if isinstance(matrix, tuple):
+            self.data, self.indices, self.indptr, self.shape = matrix
+        else:
+            self.data, self.indices, self.indptr, self.shape = matrix.data, matrix.indices, matrix.indptr, matrix.shape
+        if self.shape[1] != len(vocab):
+            raise ValueError(f"The matrix has {self.shape[1]} columns but the vocabulary has {len(vocab)} terms.")
         self.vocab = vocab
         self.term_ids = {term: i for i, term in enumerate(vocab)}
         self.k1 = k1
@@ -40,7 +46,21 @@ class BM25Index:
     @property
     def n_docs(self) -> int:
         """Number of documents indexed."""
-        return self.matrix.shape[0]
+        return int(self.shape[0])
+
+    @property
+    def nnz(self) -> int:
+        """Number of stored (document, term) weights."""
+        return len(self.data)
+
+    @property
+    def matrix(self) -> sp.csc_matrix:
+        """The weights as a scipy CSC matrix (built on each call; for inspection, not the query path)."""
+        return sp.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape)
+
+    def doc_freq(self) -> np.ndarray:
+        """Number of documents holding each term, in vocabulary order."""
+        return np.diff(self.indptr)
 
     @classmethod
     def build(cls, token_lists: list[list[str]], k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> "BM25Index":
@@ -85,7 +105,7 @@ class BM25Index:
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for the query (float32, length n_docs)."""
         out = np.zeros(self.n_docs, dtype=np.float64)
-        indptr, indices, data = self.matrix.indptr, self.matrix.indices, self.matrix.data
+        indptr, indices, data = self.indptr, self.indices, self.data
         for token, count in Counter(query_tokens).items():
             col = self.term_ids.get(token)
             if col is None:
@@ -137,42 +157,45 @@ class BM25Index:
             "avgdl": self.avgdl,
             "n_docs": self.n_docs,
             "n_terms": len(self.vocab),
-            "n_entries": int(self.matrix.nnz),
+            "n_entries": self.nnz,
             "dtype": "float32",
-            "files": {"matrix": MATRIX_FILE, "vocab": VOCAB_FILE},
+            "files": {**ARRAY_FILES, "vocab": VOCAB_FILE},
         }
-        np.savez(
-            directory / MATRIX_FILE,
-            data=self.matrix.data,
-            indices=self.matrix.indices,
-            indptr=self.matrix.indptr,
-            shape=np.array(self.matrix.shape, dtype=np.int64),
-        )
+        for name, file in ARRAY_FILES.items():
+            np.save(directory / file, np.ascontiguousarray(getattr(self, name)))
         (directory / VOCAB_FILE).write_text(json.dumps(self.vocab, ensure_ascii=False), encoding="utf-8")
         (directory / PARAMS_FILE).write_text(json.dumps(params, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "BM25Index":
-        """Read an index written by save(); raises CorruptIndex if it is missing or inconsistent."""
+        """Read an index written by save(); raises CorruptIndex if it is missing or inconsistent.
+
+        The weight arrays are memory-mapped: a query reads the columns of its terms only,
+        so a large index costs the page cache, not the process, for the terms never asked.
+        """
         directory = Path(directory)
         try:
             params = json.loads((directory / PARAMS_FILE).read_text(encoding="utf-8"))
+            version = params.get("format_version")
+            if params.get("format") != FORMAT or version not in (1, FORMAT_VERSION):
+                raise CorruptIndex(
+                    f"The BM25 index in {directory} has format {params.get('format')!r} version "
+                    f"{version!r}; this code reads {FORMAT!r} versions 1 and {FORMAT_VERSION}."
+                )
             vocab = json.loads((directory / VOCAB_FILE).read_text(encoding="utf-8"))
-            with np.load(directory / MATRIX_FILE) as arrays:
-                data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
-                shape = tuple(int(x) for x in arrays["shape"])
+            if version == 1:
+                with np.load(directory / MATRIX_FILE) as arrays:
+                    data, indices, indptr = arrays["data"], arrays["indices"], arrays["indptr"]
+            else:
+                data, indices, indptr = (np.load(directory / ARRAY_FILES[name], mmap_mode="r")
+                                         for name in ("data", "indices", "indptr"))
         except (OSError, ValueError, KeyError) as exc:
             raise CorruptIndex(f"The BM25 index in {directory} cannot be read: {exc}") from exc
-        if params.get("format") != FORMAT or params.get("format_version") != FORMAT_VERSION:
-            raise CorruptIndex(
-                f"The BM25 index in {directory} has format {params.get('format')!r} version "
-                f"{params.get('format_version')!r}; this code reads {FORMAT!r} version {FORMAT_VERSION}."
-            )
-        expected = (params["n_docs"], params["n_terms"])
-        if shape != expected or len(vocab) != shape[1] or len(indptr) != shape[1] + 1 or len(data) != params["n_entries"]:
+        shape = (params["n_docs"], params["n_terms"])
+        if (len(vocab) != shape[1] or len(indptr) != shape[1] + 1 or len(data) != params["n_entries"]
+                or len(indices) != len(data) or (len(indptr) and int(indptr[-1]) != len(data))):
             raise CorruptIndex(f"The BM25 index files in {directory} do not agree with {PARAMS_FILE}.")
-        matrix = sp.csc_matrix((data, indices, indptr), shape=shape)
-        return cls(matrix, vocab, params["k1"], params["b"], params["epsilon"], params["avgdl"])
+        return cls((data, indices, indptr, shape), vocab, params["k1"], params["b"], params["epsilon"], params["avgdl"])
 
 
 def _okapi_idf(doc_freq: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:

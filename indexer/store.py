@@ -3,8 +3,8 @@
 Layout of an index directory ``DIR``::
 
     DIR/current          -> generations/g-...   (a symlink, replaced with one rename)
-    DIR/generations/g-*/ manifest.json, reports.jsonl, chunks.jsonl, tokens.jsonl,
-                         vectors.npy, dense.faiss, bm25/...
+    DIR/generations/g-*/ manifest.json, reports.jsonl, chunks.jsonl (+ chunks.columns.*,
+                         chunks.search.bin), tokens.jsonl, vectors.npy, dense.faiss, bm25/...
 
 A generation is written under a temporary name and renamed when complete, and only then
 does ``current`` move to it: a crash at any point leaves the previous index in service.
@@ -24,8 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
+from indexer.chunk_table import ChunkTable, write_chunk_table
 from indexer.errors import CorruptIndex, IndexerError
 from indexer.records import Chunk
+from indexer.report_table import ReportTable
 
 FORMAT_VERSION = 1
 CURRENT = "current"
@@ -36,7 +38,7 @@ WRITE_LOCK = ".write.lock"
 
 @dataclass
 class IndexData:
-    """The contents of one index generation, in memory."""
+    """The contents of one index generation, in memory (what the indexer writes and rewrites)."""
 
     manifest: dict
     reports: dict[str, dict]  # doc_id -> {"meta", "original", "sections", "problems"}
@@ -46,6 +48,16 @@ class IndexData:
     vectors: np.ndarray
     path: Path | None = None
     extras: dict = field(default_factory=dict)
+
+
+@dataclass
+class Generation:
+    """One index generation opened for serving: metadata in memory, texts and vectors on disk."""
+
+    manifest: dict
+    reports: ReportTable
+    chunks: ChunkTable
+    path: Path
 
 
 def sha256_file(path: Path) -> str:
@@ -103,10 +115,7 @@ def write_generation(root: Path, data: IndexData, write_derived) -> Path:
     try:
         temporary.mkdir()
         _write_jsonl(temporary / "reports.jsonl", ({"doc_id": k, **v} for k, v in data.reports.items()))
-        _write_jsonl(
-            temporary / "chunks.jsonl",
-            ({**c.to_dict(), "hash": h} for c, h in zip(data.chunks, data.chunk_hashes)),
-        )
+        write_chunk_table(temporary, data.chunks, data.chunk_hashes, list(data.reports))
         _write_jsonl(temporary / "tokens.jsonl", data.tokens)
         np.save(temporary / "vectors.npy", np.ascontiguousarray(data.vectors, dtype=np.float32))
         manifest = dict(data.manifest)
@@ -246,8 +255,7 @@ def read_generation(folder: Path, verify: bool = True) -> IndexData:
         reports = {row.pop("doc_id"): row for row in _read_jsonl(folder / "reports.jsonl")}
         rows = _read_jsonl(folder / "chunks.jsonl")
         tokens = _read_jsonl(folder / "tokens.jsonl")
-        # Memory-mapped: the FAISS index keeps its own copy, this one is read only for
-        # filtered brute force and embedding reuse, so the page cache can hold it.
+        # Memory-mapped: read only for embedding reuse, so the page cache can hold it.
         vectors = np.load(folder / "vectors.npy", mmap_mode="r")
     except (OSError, ValueError, KeyError) as error:
         raise CorruptIndex(f"The index in {folder} cannot be read ({error}); rebuild it.") from error
@@ -256,6 +264,22 @@ def read_generation(folder: Path, verify: bool = True) -> IndexData:
     if not (len(chunks) == len(tokens) == len(vectors)):
         raise CorruptIndex(f"The index in {folder} has tables of different lengths; rebuild it.")
     return IndexData(manifest, reports, chunks, hashes, tokens, vectors, path=folder)
+
+
+def open_generation(folder: Path, verify: bool = True) -> Generation:
+    """Open a generation for serving, checking its checksums first; texts stay on disk."""
+    manifest = read_manifest(folder)
+    if verify:
+        verify_generation(folder, manifest)
+    reports = ReportTable.open(folder)
+    chunks = ChunkTable.open(folder)
+    if chunks.doc_ids != list(reports):
+        raise CorruptIndex(f"The chunk and report tables in {folder} list different reports; rebuild the index.")
+    counts = manifest.get("counts", {})
+    if counts.get("chunks", len(chunks)) != len(chunks):
+        raise CorruptIndex(f"The index in {folder} has {len(chunks)} chunks where its manifest says "
+                           f"{counts['chunks']}; rebuild it.")
+    return Generation(manifest, reports, chunks, folder)
 
 
 def read_current(root: Path, verify: bool = True) -> IndexData:

@@ -117,8 +117,8 @@ def _sniff(data: bytes, doc_id: str, filename: str) -> SourceText:
 def _existing(doc_id: str, sha256: str) -> None:
     """409 when the content is already indexed or the id is taken, in the index or in the corpus folder."""
     searcher = _holder().searcher
-    for other, record in searcher.reports.items():
-        if record["meta"].get("content_sha256") == sha256:
+    for other, meta in searcher.metas().items():
+        if meta.get("content_sha256") == sha256:
             raise Conflict(f"This file is already indexed as the report {other}; it was not indexed twice.")
     if doc_id in searcher.reports:
         raise Conflict(f"A report with the id {doc_id} is already indexed; remove it first or send another doc_id.")

@@ -124,8 +124,8 @@ def which_topic_text(question: str) -> str:
 def mentioned_issuers(searcher: Searcher, question: str) -> list[str]:
     """Issuers of the index named in a question, in full (翠苑街道) or short (翠苑)."""
     names = []
-    for report in searcher.reports.values():
-        issuer = report["meta"]["issuer"]
+    for meta in searcher.metas().values():
+        issuer = meta["issuer"]
         if not issuer or issuer in names:
             continue
         short = re.sub(r"(街道办事处|街道|镇|乡|区|县|市)$", "", issuer)
@@ -197,7 +197,7 @@ class Answerer:
         for evidence in best_evidence(self.searcher, topic, rows):
             if not self._shows_topic(topic, evidence, head):
                 continue
-            doc_id = self.searcher.chunks[evidence.sentence.row].doc_id
+            doc_id = self.searcher.chunks.doc_id(evidence.sentence.row)
             quotes = per_doc.setdefault(doc_id, [])
             if len(quotes) < QUOTES_PER_PLACE and all(q.sentence.start != evidence.sentence.start for q in quotes):
                 quotes.append(evidence)
@@ -228,7 +228,7 @@ class Answerer:
         scores = self.searcher.bm25.scores([t for t, _ in topic.terms] + list(topic.required))
         allowed = scores > 0
         for name in topic.required:
-            allowed |= np.array([name in c.search_text.lower() for c in self.searcher.chunks], dtype=bool)
+            allowed[self.searcher.chunks.rows_containing(name)] = True
         if mask is not None:
             allowed &= mask
         return np.flatnonzero(allowed)
@@ -237,7 +237,7 @@ class Answerer:
         if filters.is_empty():
             return f"已收录的 {len(self.searcher.reports)} 份报告"
         mask = self.searcher.mask(filters)
-        count = len({self.searcher.chunks[i].doc_id for i in np.flatnonzero(mask)}) if mask is not None else 0
+        count = len(np.unique(self.searcher.chunks.doc_rows[mask])) if mask is not None else 0
         described = "、".join(str(v) for v in filters.to_dict().values())
         return f"符合条件（{described}）的 {count} 份报告"
 
@@ -268,7 +268,7 @@ class Answerer:
         parts = []
         n = 1
         for issuer, evidences in answers:
-            doc_id = self.searcher.chunks[evidences[0].sentence.row].doc_id
+            doc_id = self.searcher.chunks.doc_id(evidences[0].sentence.row)
             group = self._group(doc_id, evidences, n)
             groups.append(group)
             quote = group.citations[0].quote
@@ -283,7 +283,7 @@ class Answerer:
         evidence = best_evidence(self.searcher, topic, rows)
         per_doc: dict[str, list[Evidence]] = {}
         for e in evidence:
-            doc_id = self.searcher.chunks[e.sentence.row].doc_id
+            doc_id = self.searcher.chunks.doc_id(e.sentence.row)
             quotes = per_doc.setdefault(doc_id, [])
             if len(quotes) < QUOTES_PER_PLACE:
                 quotes.append(e)

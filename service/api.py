@@ -20,11 +20,11 @@ def holder():
 
 def report_summary(searcher: Searcher, doc_id: str) -> dict:
     """A report's metadata with its counts, as listed by /api/reports."""
-    report = searcher.reports[doc_id]
-    meta = dict(report["meta"])
-    meta["sections"] = len(report["sections"])
-    meta["chunks"] = sum(1 for c in searcher.chunks if c.doc_id == doc_id)
-    meta["problems"] = len(report.get("problems", []))
+    counts = searcher.reports.counts(doc_id)
+    meta = dict(counts.meta)
+    meta["sections"] = counts.sections
+    meta["chunks"] = len(searcher.chunks.rows_of_doc(doc_id))
+    meta["problems"] = counts.problems
     meta["url"] = f"/reports/{doc_id}"
     return meta
 
@@ -91,7 +91,7 @@ def report(doc_id: str):
     chunks = [
         {"chunk_id": c.chunk_id, "section_id": c.section_id, "start": c.start, "end": c.end,
          "label": c.label, "sentences": [[s.start, s.end] for s in c.sentences]}
-        for c in searcher.chunks if c.doc_id == doc_id
+        for c in searcher.chunks_of(doc_id)
     ]
     body = report_summary(searcher, doc_id)
     body["chunk_count"] = body.pop("chunks")
@@ -118,7 +118,7 @@ def run_ask(payload: dict) -> dict:
     history = history_param(payload.get("history"))
     filters = filters_param(payload.get("filters"))
     searcher, answerer = holder().pair()
-    places = [r["meta"]["issuer"] for r in searcher.reports.values() if r["meta"]["issuer"]]
+    places = [meta["issuer"] for meta in searcher.metas().values() if meta["issuer"]]
     resolution = resolve(question, history, places)
     answer = answerer.answer(question, filters=filters, resolved=resolution.resolved)
     generator = current_app.extensions.get("fazhi_generator")

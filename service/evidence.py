@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -69,18 +70,19 @@ class Topic:
 
 
 class SentenceTable:
-    """Every sentence of every chunk, normalised, in chunk order (built once per index)."""
+    """The sentences of a chunk row, normalised, split when first asked for and then cached."""
 
-    def __init__(self, searcher: Searcher):
-        self.rows: list[list[SentenceRef]] = []
-        for row, chunk in enumerate(searcher.chunks):
-            spans = split_sentences(chunk.search_text, 0, len(chunk.search_text))
-            texts = [chunk.search_text[a:b] for a, b in spans]
-            if len(texts) != len(chunk.sentences):
-                texts = [chunk.search_text] * len(chunk.sentences)  # keep alignment over precision
-            self.rows.append(
-                [SentenceRef(row, i, t, s.start, s.end) for i, (t, s) in enumerate(zip(texts, chunk.sentences))]
-            )
+    def __init__(self, searcher: Searcher, cache_rows: int = 50_000):
+        self._chunks = searcher.chunks
+        self.sentences = lru_cache(maxsize=cache_rows)(self._split)
+
+    def _split(self, row: int) -> tuple[SentenceRef, ...]:
+        chunk = self._chunks[row]
+        spans = split_sentences(chunk.search_text, 0, len(chunk.search_text))
+        texts = [chunk.search_text[a:b] for a, b in spans]
+        if len(texts) != len(chunk.sentences):
+            texts = [chunk.search_text] * len(chunk.sentences)  # keep alignment over precision
+        return tuple(SentenceRef(row, i, t, s.start, s.end) for i, (t, s) in enumerate(zip(texts, chunk.sentences)))
 
 
 def sentence_table(searcher: Searcher) -> SentenceTable:
@@ -129,7 +131,7 @@ def make_topic(
     """
     required = [q.lower() for q in quoted_terms(text)]
     n = max(searcher.bm25.n_docs, 1)
-    doc_freq = np.diff(searcher.bm25.matrix.indptr)
+    doc_freq = searcher.bm25.doc_freq()
     weights: dict[str, float] = {}
     for phrase in topic_phrases(searcher, text, extra_generic):
         # One Chinese character matches inside unrelated words (进 in 进一步): not a term.
@@ -193,7 +195,7 @@ def best_evidence(searcher: Searcher, topic: Topic, rows: np.ndarray | list[int]
     table = sentence_table(searcher)
     found = []
     for row in rows:
-        for ref in table.rows[int(row)]:
+        for ref in table.sentences(int(row)):
             scored = score_sentence(topic, ref.text)
             if scored is None or not scored.matched and not topic.required:
                 continue

@@ -11,10 +11,10 @@ import numpy as np
 from indexer.bm25 import BM25Index
 from indexer.dense import DenseIndex, load_dense
 from indexer.embed import Embedder
-from indexer.errors import IndexMismatch
+from indexer.errors import CorruptIndex, IndexMismatch
 from indexer.normalize import NORMALIZER_VERSION, NormalizedText, normalize
 from indexer.records import Chunk
-from indexer.store import IndexData, read_generation
+from indexer.store import Generation, open_generation
 from indexer.tokenize import Tokenizer
 from service.errors import UnknownFilterValue
 from service.fusion import HYBRID_WEIGHTS, reciprocal_rank_fusion
@@ -88,20 +88,22 @@ def _region_forms(name: str) -> set[str]:
 class Searcher:
     """Everything a query needs, loaded once from one index generation."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, dense: DenseIndex, bm25: BM25Index):
+    def __init__(self, data: Generation, embedder: Embedder, dense: DenseIndex, bm25: BM25Index):
         self.data = data
         self.embedder = embedder
         self.dense = dense
         self.bm25 = bm25
         self.tokenizer = Tokenizer(data.manifest.get("domain_terms", []))
-        self.chunks = data.chunks
-        self.reports = data.reports
+        self.chunks = data.chunks  # a ChunkTable: rows read from disk on demand
+        self.reports = data.reports  # a ReportTable: metadata in memory, texts on disk
         self.generation = data.path.name if data.path else ""
-        doc_ids = [c.doc_id for c in self.chunks]
-        self._doc_index = {doc_id: i for i, doc_id in enumerate(self.reports)}
-        self._chunk_doc = np.array([self._doc_index[d] for d in doc_ids], dtype=np.int32)
-        self._chunk_label = np.array([c.label for c in self.chunks], dtype=object)
-        self._chunk_row = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        if not (len(self.chunks) == dense.size == bm25.n_docs):
+            raise CorruptIndex(
+                f"The index in {data.path} has {len(self.chunks)} chunks, {dense.size} vectors and "
+                f"{bm25.n_docs} BM25 rows; rebuild it."
+            )
+        self._filter_values: dict[str, list] | None = None
+        self._mask = lru_cache(maxsize=256)(self._compute_mask)  # facets and paging repeat filters
         self._normalized = lru_cache(maxsize=64)(self._normalize_report)
         self._chunk_normalized = lru_cache(maxsize=8192)(self._normalize_chunk)
         # Popular and repeated questions (chat turns, paging, facets) skip the embedder.
@@ -110,7 +112,7 @@ class Searcher:
     @classmethod
     def load(cls, folder: Path, embedder: Embedder, verify: bool = True) -> "Searcher":
         """Load a generation and check it was built with this embedder and normaliser."""
-        data = read_generation(folder, verify=verify)
+        data = open_generation(folder, verify=verify)
         model = data.manifest.get("model", {})
         if model.get("name") != embedder.name or model.get("dim") != embedder.dim:
             raise IndexMismatch(
@@ -123,7 +125,7 @@ class Searcher:
                 f"The index in {folder} was built with text normaliser version "
                 f"{data.manifest.get('normalizer_version')!r}, this service uses {NORMALIZER_VERSION!r}; rebuild it."
             )
-        dense = load_dense(folder, data.manifest["dense"], data.vectors)
+        dense = load_dense(folder, data.manifest["dense"])
         bm25 = BM25Index.load(folder / "bm25")
         return cls(data, embedder, dense, bm25)
 
@@ -135,15 +137,26 @@ class Searcher:
     # -- reports ---------------------------------------------------------------------------
 
     def meta(self, doc_id: str) -> dict:
-        return self.reports[doc_id]["meta"]
+        return self.reports.meta(doc_id)
+
+    def metas(self) -> dict[str, dict]:
+        """Every report's metadata by doc_id, without reading any text."""
+        return self.reports.metas()
 
     def row_of(self, chunk_id: str) -> int:
         """The table row of a chunk (internal numbering; never shown in the API)."""
-        return self._chunk_row[chunk_id]
+        row = self.chunks.row_of(chunk_id)
+        if row is None:
+            raise KeyError(chunk_id)
+        return row
 
     def chunk_by_id(self, chunk_id: str) -> Chunk | None:
-        row = self._chunk_row.get(chunk_id)
+        row = self.chunks.row_of(chunk_id)
         return None if row is None else self.chunks[row]
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """A report's chunks in order."""
+        return [self.chunks[int(row)] for row in self.chunks.rows_of_doc(doc_id)]
 
     def _normalize_report(self, doc_id: str) -> NormalizedText:
         return normalize(self.reports[doc_id]["original"])
@@ -155,15 +168,20 @@ class Searcher:
     # -- filters ---------------------------------------------------------------------------
 
     def filter_values(self) -> dict[str, list]:
-        """Every value each filter can take in this index."""
-        metas = [r["meta"] for r in self.reports.values()]
+        """Every value each filter can take in this index (computed once; do not modify)."""
+        if self._filter_values is None:
+            self._filter_values = self._collect_filter_values()
+        return self._filter_values
+
+    def _collect_filter_values(self) -> dict[str, list]:
+        metas = list(self.metas().values())
         regions = sorted({m[f] for m in metas for f in ("province", "city", "district") if m[f]})
         return {
             "issuer": sorted({m["issuer"] for m in metas if m["issuer"]}),
             "level": sorted({m["level"] for m in metas if m["level"]}),
             "region": regions,
             "year": sorted({m["year"] for m in metas if m["year"]}),
-            "section": sorted({c.label for c in self.chunks if c.label}),
+            "section": sorted(label for label in self.chunks.labels if label),
         }
 
     def _doc_matches(self, meta: dict, filters: Filters) -> bool:
@@ -181,13 +199,16 @@ class Searcher:
         return True
 
     def mask(self, filters: Filters | None) -> np.ndarray | None:
-        """Boolean mask of the chunks the filters allow; None when nothing is filtered.
+        """Boolean mask of the chunks the filters allow (read-only); None when nothing is filtered.
 
         A filter value that no report has is an error, not an empty result, so a typo
         is reported instead of looking like 'nothing found'.
         """
         if filters is None or filters.is_empty():
             return None
+        return self._mask(filters)
+
+    def _compute_mask(self, filters: Filters) -> np.ndarray:
         values = self.filter_values()
         for name in FILTER_FIELDS:
             value = getattr(filters, name)
@@ -203,10 +224,11 @@ class Searcher:
                     f"No report in the index has {name} {value!r}; known values: "
                     + ", ".join(str(v) for v in known[:20]) + "."
                 )
-        docs = np.array([self._doc_matches(r["meta"], filters) for r in self.reports.values()], dtype=bool)
-        mask = docs[self._chunk_doc] if len(self._chunk_doc) else np.zeros(0, dtype=bool)
+        docs = np.array([self._doc_matches(meta, filters) for meta in self.metas().values()], dtype=bool)
+        mask = docs[self.chunks.doc_rows] if len(self.chunks) else np.zeros(0, dtype=bool)
         if filters.section:
-            mask &= self._chunk_label == filters.section
+            mask &= self.chunks.label_mask(filters.section)
+        mask.setflags(write=False)
         return mask
 
     # -- search ----------------------------------------------------------------------------
@@ -280,7 +302,7 @@ class Searcher:
         return tuple(_merge(spans))
 
     def _normalize_chunk(self, chunk_id: str) -> NormalizedText:
-        return normalize(self.chunks[self._chunk_row[chunk_id]].text)
+        return normalize(self.chunk_by_id(chunk_id).text)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -12,7 +12,7 @@ from service.search import Searcher
 
 def _warm_up(answerer: Answerer) -> None:
     """Answer one question before serving, so lazy loading does not land on the first user."""
-    if answerer.searcher.chunks:
+    if len(answerer.searcher.chunks):
         answerer.answer("哪些地方推行法治宣传？")
 
 

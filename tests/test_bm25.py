@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
-from indexer.bm25 import MATRIX_FILE, PARAMS_FILE, VOCAB_FILE, BM25Index
+from indexer.bm25 import ARRAY_FILES, MATRIX_FILE, PARAMS_FILE, VOCAB_FILE, BM25Index
 from indexer.errors import CorruptIndex
 from indexer.tokenize import Tokenizer
 
@@ -165,10 +165,28 @@ def test_save_load_round_trip(tmp_path, corpus_tokens, queries):
     index = BM25Index.build(corpus_tokens, k1=1.2, b=0.7, epsilon=0.3)
     index.save(tmp_path)
     params = json.loads((tmp_path / PARAMS_FILE).read_text(encoding="utf-8"))
-    assert params["format_version"] == 1 and params["n_docs"] == len(corpus_tokens) and params["k1"] == 1.2
+    assert params["format_version"] == 2 and params["n_docs"] == len(corpus_tokens) and params["k1"] == 1.2
     loaded = BM25Index.load(tmp_path)
     assert (loaded.k1, loaded.b, loaded.epsilon, loaded.avgdl) == (1.2, 0.7, 0.3, index.avgdl)
     assert loaded.vocab == index.vocab
+    # The weights stay on disk, mapped: a query pages in only its terms' columns.
+    assert all(isinstance(a, np.memmap) for a in (loaded.data, loaded.indices, loaded.indptr))
+    for query in queries:
+        np.testing.assert_array_equal(loaded.scores(query), index.scores(query))
+        np.testing.assert_array_equal(loaded.top_k(query, 5)[0], index.top_k(query, 5)[0])
+
+
+def test_reads_version_1_npz(tmp_path, corpus_tokens, queries):
+    index = BM25Index.build(corpus_tokens)
+    index.save(tmp_path)
+    params = json.loads((tmp_path / PARAMS_FILE).read_text(encoding="utf-8"))
+    params["format_version"] = 1
+    (tmp_path / PARAMS_FILE).write_text(json.dumps(params), encoding="utf-8")
+    np.savez(tmp_path / MATRIX_FILE, data=index.data, indices=index.indices, indptr=index.indptr,
+             shape=np.array(index.shape, dtype=np.int64))
+    for name in ARRAY_FILES.values():
+        (tmp_path / name).unlink()
+    loaded = BM25Index.load(tmp_path)
     for query in queries:
         np.testing.assert_array_equal(loaded.scores(query), index.scores(query))
 
@@ -178,9 +196,8 @@ def test_build_is_deterministic(corpus_tokens, tmp_path):
     BM25Index.build(list(corpus_tokens)).save(tmp_path / "b")
     for name in (PARAMS_FILE, VOCAB_FILE):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    with np.load(tmp_path / "a" / MATRIX_FILE) as a, np.load(tmp_path / "b" / MATRIX_FILE) as b:
-        for key in ("data", "indices", "indptr", "shape"):
-            np.testing.assert_array_equal(a[key], b[key])
+    for name in ARRAY_FILES.values():
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
 def test_load_rejects_other_version_and_missing_files(tmp_path):
@@ -190,6 +207,8 @@ def test_load_rejects_other_version_and_missing_files(tmp_path):
     (tmp_path / PARAMS_FILE).write_text(json.dumps(params), encoding="utf-8")
     with pytest.raises(CorruptIndex, match="version 99"):
         BM25Index.load(tmp_path)
-    (tmp_path / MATRIX_FILE).unlink()
+    params["format_version"] = 2
+    (tmp_path / PARAMS_FILE).write_text(json.dumps(params), encoding="utf-8")
+    (tmp_path / ARRAY_FILES["indices"]).unlink()
     with pytest.raises(CorruptIndex, match="cannot be read"):
         BM25Index.load(tmp_path)
