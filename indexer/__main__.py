@@ -59,16 +59,19 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _stats(root: Path) -> dict:
-    from indexer.store import read_current
+    from indexer.store import current_generation, open_generation
 
-    data = read_current(root)
+    folder = current_generation(root)
+    if folder is None:
+        raise IndexerError(f"There is no index in {root}; build one with `python -m indexer build`.")
+    data = open_generation(folder)  # metadata only: no texts, tokens or vectors in memory
     return {
-        "generation": data.path.name if data.path else "",
+        "generation": folder.name,
         "model": data.manifest.get("model"),
         "counts": data.manifest.get("counts"),
         "reports": [
-            {k: r["meta"][k] for k in ("doc_id", "issuer", "level", "region", "year", "title")}
-            for r in data.reports.values()
+            {k: meta[k] for k in ("doc_id", "issuer", "level", "region", "year", "title")}
+            for meta in data.reports.metas().values()
         ],
         "skipped": data.manifest.get("skipped", []),
     }
