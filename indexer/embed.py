@@ -1,9 +1,11 @@
-"""Text embedders: the protocol, the bundled e5 and any sentence-transformers model, and a hashing fake for tests."""
+"""Text embedders: the protocol, the bundled e5, any sentence-transformers model, and a hashing fake for tests."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import threading
 from pathlib import Path
 from typing import Protocol, Sequence, runtime_checkable
 
@@ -183,25 +185,78 @@ class SentenceTransformerEmbedder:
         np.add.at(out, np.asarray(owners), vecs * np.asarray(weights, dtype=np.float32)[:, None])
         return _l2_normalise(out)
 
-    def use_onnx_for_queries(self, model_dir: Path) -> None:
-        """Serve short queries through ONNX Runtime (same vectors, about 2.4x faster here)."""
-        from indexer.onnx_query import OnnxQueryEncoder
-
-        self._onnx = OnnxQueryEncoder(self._model, Path(model_dir), self.max_tokens)
-
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed search queries with the model's query prompt."""
-        onnx = getattr(self, "_onnx", None)
-        if onnx is not None and not isinstance(texts, str) and len(texts) > 0:
-            prompted = [self.query_prompt + t for t in texts]
-            if all(onnx.fits(t) for t in prompted):
-                return onnx.encode(prompted)
         return self._encode(texts, self.query_prompt, batch_size=32, show_progress=False)
 
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32,
                        show_progress: bool = False) -> np.ndarray:
         """Embed passages with the model's passage prompt."""
         return self._encode(texts, self.passage_prompt, batch_size=batch_size, show_progress=show_progress)
+
+
+class BundledE5Embedder:
+    """The bundled e5: short queries through the 4-bit ONNX graph; torch loads only for passages or long queries."""
+
+    def __init__(self, model_dir: Path, *, num_threads: int | None = 1):
+        from tokenizers import Tokenizer
+
+        from indexer.onnx_query import OnnxQueryEncoder, OnnxUnavailable, ensure_query_graph
+
+        self._dir = Path(model_dir)
+        self._num_threads = num_threads
+        self._torch: SentenceTransformerEmbedder | None = None
+        self._lock = threading.Lock()  # gunicorn's gthread workers may ask for passages at once
+        # The converter wrote these files; reading them spares loading the network to learn its shape.
+        try:
+            settings = json.loads((self._dir / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+            tokenizer_config = json.loads((self._dir / "tokenizer_config.json").read_text(encoding="utf-8"))
+            self.dim = int(json.loads((self._dir / "config.json").read_text(encoding="utf-8"))["hidden_size"])
+            self.max_tokens = int(tokenizer_config["model_max_length"])
+            self.query_prompt = settings["prompts"]["query"]
+            self.passage_prompt = settings["prompts"]["passage"]
+            self._tokenizer = Tokenizer.from_str((self._dir / "tokenizer.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # JSONDecodeError is a ValueError
+            raise EmbedderUnavailable(
+                f"The converted e5 model in {self._dir} is incomplete ({type(exc).__name__}: {exc}); "
+                "delete that directory to convert it again.") from exc
+        self.name = DEFAULT_MODEL
+        try:
+            graph = ensure_query_graph(self._dir, lambda: self._full_model()._model)
+            self._onnx: OnnxQueryEncoder | None = OnnxQueryEncoder(
+                graph, self._tokenizer, self.max_tokens, self._tokenizer.token_to_id(tokenizer_config["pad_token"]))
+        except OnnxUnavailable:
+            self._onnx = None  # every query goes through sentence-transformers: slower, same vectors
+
+    def _full_model(self) -> SentenceTransformerEmbedder:
+        with self._lock:
+            if self._torch is None:
+                self._torch = SentenceTransformerEmbedder(self._dir, name=self.name, num_threads=self._num_threads)
+            return self._torch
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens the model sees for `text` as a passage, prompt and special tokens included."""
+        return len(self._tokenizer.encode(self.passage_prompt + text).ids)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed search queries with the query prompt, through ONNX when every one fits in one window."""
+        if isinstance(texts, str):
+            raise TypeError("Pass a sequence of strings, not a single string.")
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        prompted = [self.query_prompt + t for t in texts]
+        if self._onnx is not None and all(self._onnx.fits(t) for t in prompted):
+            return self._onnx.encode(prompted)
+        return self._full_model().embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int = 32,
+                       show_progress: bool = False) -> np.ndarray:
+        """Embed passages with the passage prompt through sentence-transformers (loaded on first use)."""
+        if isinstance(texts, str):
+            raise TypeError("Pass a sequence of strings, not a single string.")
+        if len(texts) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self._full_model().embed_passages(texts, batch_size=batch_size, show_progress=show_progress)
 
 
 def load_embedder(name: str | None, cache_dir: Path, *, num_threads: int | None = 1) -> Embedder:
@@ -213,14 +268,7 @@ def load_embedder(name: str | None, cache_dir: Path, *, num_threads: int | None 
             model_dir = ensure_converted(Path(cache_dir))
         except ConversionFailed as exc:
             raise EmbedderUnavailable(f"The bundled e5 model could not be prepared: {exc}") from exc
-        embedder = SentenceTransformerEmbedder(model_dir, name=DEFAULT_MODEL, num_threads=num_threads)
-        from indexer.onnx_query import OnnxUnavailable
-
-        try:
-            embedder.use_onnx_for_queries(model_dir)
-        except OnnxUnavailable:
-            pass  # queries go through sentence-transformers: slower, same vectors
-        return embedder
+        return BundledE5Embedder(model_dir, num_threads=num_threads)
     if name == FAKE_MODEL:
         return HashingEmbedder()
     return SentenceTransformerEmbedder(name, num_threads=num_threads)

@@ -20,6 +20,7 @@ from indexer.e5_convert import (
 )
 from indexer.embed import (
     DEFAULT_MODEL,
+    BundledE5Embedder,
     Embedder,
     EmbedderUnavailable,
     HashingEmbedder,
@@ -27,6 +28,7 @@ from indexer.embed import (
     load_embedder,
 )
 from indexer.errors import IndexerError
+from indexer.onnx_query import Q4_FILE, q4_blocks, quantize_q4
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_CACHE = ROOT / ".cache" / "models"
@@ -272,10 +274,140 @@ def test_conversion_is_cached_and_leaves_no_temporary_directories(bundled):
     assert not [p for p in MODEL_CACHE.iterdir() if p.name.startswith(".")]
 
 
-def test_queries_through_onnx_equal_sentence_transformers(bundled):
-    assert getattr(bundled, "_onnx", None) is not None, "the bundled embedder should serve queries through ONNX"
-    queries = ["哪些街道设立了商圈微法庭", "which town ranked third", "", "憲法主題公園" * 3]
-    fast = bundled.embed_queries(queries)
-    slow = bundled._encode(queries, bundled.query_prompt, 32, False)
-    assert fast.shape == slow.shape == (4, 384)
-    assert np.min(np.sum(fast * slow, axis=1)) > 0.9999
+@pytest.mark.slow
+def test_queries_through_onnx_equal_sentence_transformers(bundled, texts):
+    assert isinstance(bundled, BundledE5Embedder) and bundled._onnx is not None, "queries should go through ONNX"
+    short = [t for t in texts if bundled._onnx.fits(bundled.query_prompt + t)]
+    assert len(short) >= 180
+    fast = bundled.embed_queries(short)
+    slow = bundled._full_model().embed_queries(short)
+    assert fast.shape == slow.shape == (len(short), 384) and fast.dtype == np.float32
+    cos = np.sum(fast * slow, axis=1)
+    assert cos.min() >= 0.9995, (cos.min(), short[int(cos.argmin())][:40])
+    assert cos.mean() >= 0.9999, cos.mean()
+
+
+@pytest.mark.slow
+def test_bundled_embedder_describes_itself_like_sentence_transformers(bundled, texts):
+    full = bundled._full_model()
+    assert (bundled.dim, bundled.max_tokens) == (full.dim, full.max_tokens)
+    assert (bundled.query_prompt, bundled.passage_prompt) == (full.query_prompt, full.passage_prompt)
+    assert [bundled.count_tokens(t) for t in texts] == [full.count_tokens(t) for t in texts]
+
+
+QUERY_ONLY = """
+import sys
+from pathlib import Path
+from indexer.embed import load_embedder
+embedder = load_embedder(None, Path(sys.argv[1]))
+vectors = embedder.embed_queries(["行政复议", "which town ranked third"])
+print(vectors.shape, embedder.count_tokens("法治政府建设年度报告"), "torch" in sys.modules)
+"""
+
+
+@pytest.mark.slow
+def test_a_query_only_process_never_loads_torch(bundled):  # `bundled` has built the cached graph
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", QUERY_ONLY, str(MODEL_CACHE)], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout
+    assert out.strip().splitlines()[-1] == "(2, 384) 10 False"
+
+
+def model_copy_without_graphs(tmp_path: Path) -> Path:
+    """The converted model directory linked file by file, without the cached ONNX graphs."""
+    source = ensure_converted(MODEL_CACHE)
+    copy = tmp_path / source.name
+    copy.mkdir()
+    for item in source.iterdir():
+        if not item.name.endswith(".onnx") and not item.name.startswith("."):
+            (copy / item.name).symlink_to(item)
+    return copy
+
+
+@pytest.mark.slow
+def test_the_query_graph_is_built_from_torch_when_missing(tmp_path, bundled):
+    model_dir = model_copy_without_graphs(tmp_path)
+    fresh = BundledE5Embedder(model_dir)
+    assert fresh._onnx is not None and fresh._torch is not None  # torch was needed once, for the export
+    assert sorted(p.name for p in model_dir.iterdir() if p.name.startswith(".") or p.suffix == ".onnx") == [Q4_FILE]
+    queries = ["宪法主题公园", "which town ranked third", ""]
+    assert np.min(np.sum(fresh.embed_queries(queries) * bundled.embed_queries(queries), axis=1)) > 0.99999
+
+
+@pytest.mark.slow
+def test_an_unreadable_query_graph_falls_back_to_sentence_transformers(tmp_path, bundled):
+    model_dir = model_copy_without_graphs(tmp_path)
+    (model_dir / Q4_FILE).write_bytes(b"not an onnx graph")
+    fallback = BundledE5Embedder(model_dir)
+    assert fallback._onnx is None and fallback._torch is None
+    q = fallback.embed_queries(["行政复议"])
+    assert float(q[0] @ bundled.embed_queries(["行政复议"])[0]) > 0.9995
+
+
+# ---------------------------------------------------------------- 4-bit rewriting
+def test_q4_blocks_packs_exact_blocks_low_nibble_first():
+    q = np.array([j % 16 for j in range(32)], dtype=np.float32)  # contains 0, so -8 * scale is present
+    rows = np.stack([(q - 8) * 0.25, (q - 8) * -0.5])
+    packed, scales = q4_blocks(rows)
+    assert scales.tolist() == [[0.25], [-0.5]]
+    assert packed.shape == (2, 1, 16) and packed.dtype == np.uint8
+    assert packed[0, 0, :2].tolist() == [0x10, 0x32]  # weights 0 and 1 share the first byte, 2 and 3 the next
+    assert np.array_equal(packed[1], packed[0])  # the sign lives in the scale, as in Q4_0
+
+
+@pytest.mark.parametrize("rows", [
+    np.linspace(-1, 1, 32, dtype=np.float32)[None, :],  # 32 different steps: not 4-bit
+    np.ones((1, 48), dtype=np.float32),  # not a whole number of blocks
+])
+def test_q4_blocks_refuses_what_4_bits_cannot_hold_exactly(rows):
+    assert q4_blocks(rows) is None
+
+
+def tiny_graph(path: Path, matmul_weight: np.ndarray, table: np.ndarray) -> None:
+    """x @ W and table[ids]: the two kinds of node the rewrite touches."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"]), helper.make_node("Gather", ["table", "ids"], ["rows"])],
+        "tiny",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None, None, matmul_weight.shape[0]]),
+         helper.make_tensor_value_info("ids", TensorProto.INT64, [None])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None),
+         helper.make_tensor_value_info("rows", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(matmul_weight, "w"), numpy_helper.from_array(table, "table")],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8), str(path))
+
+
+def random_q4(rng, shape: tuple[int, int]) -> np.ndarray:
+    """A float32 matrix made of Q4_0 blocks of 32 along its last axis."""
+    q = rng.integers(-8, 8, size=shape).astype(np.float32)
+    q[:, ::32] = -8  # every block holds its extreme, as Q4_0 always does
+    scales = rng.uniform(0.01, 0.1, size=(shape[0], shape[1] // 32)).astype(np.float32)
+    return q * np.repeat(scales, 32, axis=1)
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_quantize_q4_keeps_what_the_graph_computes(tmp_path, exact):
+    import onnx
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(7)
+    weight = np.ascontiguousarray(random_q4(rng, (96, 64)).T)  # (K=64, N=96), blocks along K
+    table = random_q4(rng, (50, 64))
+    if not exact:
+        weight = weight + np.float32(1e-4)
+        table = table + np.float32(1e-4)
+    tiny_graph(tmp_path / "fp32.onnx", weight, table)
+    assert quantize_q4(tmp_path / "fp32.onnx", tmp_path / "q4.onnx") == (2 if exact else 0)
+    ops = sorted(n.op_type for n in onnx.load(str(tmp_path / "q4.onnx")).graph.node)
+    assert ops == (["GatherBlockQuantized", "MatMulNBits"] if exact else ["Gather", "MatMul"])
+    feeds = {"x": rng.standard_normal((1, 5, 64)).astype(np.float32), "ids": np.array([3, 0, 49, 3])}
+    y, rows = ort.InferenceSession(str(tmp_path / "q4.onnx"), providers=["CPUExecutionProvider"]).run(None, feeds)
+    assert np.array_equal(rows, table[feeds["ids"]])
+    expected = feeds["x"] @ weight
+    # int8 activations inside each block of 32 (accuracy_level 4): a small, bounded error
+    assert np.max(np.abs(y - expected)) <= 0.02 * np.max(np.abs(expected))
