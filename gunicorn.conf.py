@@ -1,6 +1,7 @@
 """Gunicorn settings for a 2-core machine: 2 preloaded gthread workers of 4 threads, loopback by default."""
 import os
-import sys
+
+from service.workers import post_fork, worker_exit  # noqa: F401  (gunicorn reads them by name)
 
 # Where to listen: $FAZHI_BIND (host:port) wins; else 127.0.0.1 (or $FAZHI_HOST) on $PORT, default 8000.
 bind = os.environ.get("FAZHI_BIND") or f"{os.environ.get('FAZHI_HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -10,7 +11,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = int(os.environ.get("FAZHI_THREADS", "4"))
 
-# Load the index and the embedding model once in the master, then fork: workers share the pages.
+# Load the index and the query encoder once in the master, then fork: workers share the pages.
+# The full passage model (torch) is loaded there too when uploads are enabled (FAZHI_ADMIN_TOKEN).
 preload_app = True
 
 # An upload embeds its passages inside the request; 60 s covers a large report on one core.
@@ -27,9 +29,3 @@ accesslog = os.environ.get("FAZHI_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("FAZHI_LOG_LEVEL", "info")
 
-
-def post_fork(server, worker):
-    """Keep torch to one intra-op thread per worker: two workers on two cores must not oversubscribe."""
-    torch = sys.modules.get("torch")  # only when the app loaded it; the fake embedder does not
-    if torch is not None:
-        torch.set_num_threads(1)

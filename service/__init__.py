@@ -71,6 +71,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         summary = build_index(Path(app.config["CORPUS_DIR"]), index_dir, embedder)
         for line in summary.lines():
             log.warning(line)
+    if app.config["ADMIN_TOKEN"] and not app.config.get("TESTING"):
+        # Uploads embed passages with the full model, which the bundled embedder loads lazily;
+        # load it here, before gunicorn forks, so workers share it and no upload waits for it.
+        embedder.embed_passages(["法治政府建设"])
     app.extensions["fazhi"] = IndexHolder(index_dir, embedder, verify=app.config["VERIFY_INDEX"])
     if app.config["LLM_BASE_URL"] and app.config["LLM_MODEL"]:
         from service.generate import Generator

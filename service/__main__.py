@@ -82,6 +82,7 @@ def _serve(args) -> int:
     from gunicorn.app.base import BaseApplication
 
     from service import create_app
+    from service.workers import post_fork, worker_exit
 
     app = create_app(_config(args))
 
@@ -94,6 +95,8 @@ def _serve(args) -> int:
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
             self.cfg.set("control_socket_disable", True)
+            self.cfg.set("post_fork", post_fork)
+            self.cfg.set("worker_exit", worker_exit)
 
         def load(self):
             return app

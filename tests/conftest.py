@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,20 @@ DOC_TIANSHUIJUN = "001_853fd82f221bc387"
 DOC_CUIYUAN = "002_95bdc2d1cb62a6be"
 DOC_TANZHOU = "003_b47a481025290089"
 DOC_HAIZHU = "004_1125619140e8c921"
+
+
+def still_running(pid: int, seconds: float) -> bool:
+    """True if process `pid` is alive (not a zombie) after waiting up to `seconds` for it to end."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        if state in ("Z", "X"):
+            return False
+        time.sleep(0.2)
+    return True
 
 
 @pytest.fixture(scope="session")

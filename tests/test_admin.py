@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -21,7 +22,7 @@ from indexer.embed import HashingEmbedder
 from indexer.store import current_generation
 from service import create_app
 from service.admin import MAX_DOC_ID_BYTES, safe_doc_id
-from tests.conftest import CORPUS, DOC_TANZHOU, ROOT
+from tests.conftest import CORPUS, DOC_TANZHOU, ROOT, still_running
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -419,8 +420,10 @@ def test_gunicorn_with_the_procfile_config_serves_after_fork(tmp_path, embedder)
     env = {**os.environ, "PORT": str(port), "FAZHI_INDEX_DIR": str(index), "FAZHI_CORPUS_DIR": str(corpus),
            "FAZHI_CACHE_DIR": str(ROOT / ".cache")}
     env.pop("FAZHI_MODEL", None)
-    process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), *command[1:]], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = tmp_path / "gunicorn.log"  # a file, not a pipe: a stuck worker must not hang the test
+    with log.open("wb") as stderr_file:
+        process = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), *command[1:]], cwd=ROOT, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=stderr_file)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 45
@@ -430,7 +433,7 @@ def test_gunicorn_with_the_procfile_config_serves_after_fork(tmp_path, embedder)
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(process.stderr.read().decode() if process.poll() is not None else "no answer")
+                    raise AssertionError(log.read_text() if process.poll() is not None else "no answer")
                 time.sleep(0.3)
         assert health["model"] == "e5-small-bundled" and health["reports"] == 1
         # enough requests that both workers answer some, each embedding a query with torch after fork
@@ -441,9 +444,16 @@ def test_gunicorn_with_the_procfile_config_serves_after_fork(tmp_path, embedder)
     finally:
         process.terminate()
         try:
-            stderr = process.communicate(timeout=30)[1].decode()
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-            stderr = process.communicate()[1].decode()
-    assert stderr.count("Booting worker") >= 2, stderr
-    assert "Traceback" not in stderr, stderr
+            process.wait()
+    stderr = log.read_text(encoding="utf-8", errors="replace")
+    workers = [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", stderr)]
+    stuck = [pid for pid in workers if still_running(pid, seconds=15)]
+    for pid in stuck:
+        os.kill(pid, 9)
+    assert not stuck, f"workers {stuck} did not exit after SIGTERM:\n{stderr}"
+    assert len(workers) >= 2, stderr
+    assert "Traceback" not in stderr and "SIGABRT" not in stderr and "terminate called" not in stderr, stderr
+

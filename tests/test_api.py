@@ -3,6 +3,7 @@ import csv
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOC_YUEHAI, DOC_HAIZHU
+from tests.conftest import DOC_HAIZHU, DOC_YUEHAI, still_running
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -119,13 +120,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_the_real_service_over_http(built_index):
+def test_the_real_service_over_http(built_index, tmp_path):
     port = _free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "service", "--index", str(built_index), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    log = tmp_path / "service.log"  # a file, not a pipe: a stuck worker must not hang the test
+    with log.open("wb") as stderr_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "service", "--index", str(built_index), "--port", str(port)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr_file,
+        )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.time() + 90
@@ -134,7 +137,7 @@ def test_the_real_service_over_http(built_index):
                 health = json.load(urllib.request.urlopen(base + "/healthz", timeout=2))
                 break
             except OSError:
-                assert process.poll() is None, process.stderr.read().decode()
+                assert process.poll() is None, log.read_text(encoding="utf-8", errors="replace")
                 time.sleep(0.3)
         assert health["status"] == "ok"
         request = urllib.request.Request(
@@ -146,7 +149,12 @@ def test_the_real_service_over_http(built_index):
     finally:
         process.terminate()
         process.wait(timeout=20)
-        process.stderr.close()
+    stderr = log.read_text(encoding="utf-8", errors="replace")
+    workers = [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", stderr)]
+    stuck = [pid for pid in workers if still_running(pid, seconds=15)]
+    for pid in stuck:
+        os.kill(pid, 9)
+    assert workers and not stuck, f"workers {stuck} did not exit after SIGTERM:\n{stderr}"
 
 
 def test_cli_ask_prints_the_answer(built_index):
