@@ -113,6 +113,13 @@ def _assemble(
     progress: Progress,
 ) -> BuildSummary:
     """Embed what is new, tokenise, build FAISS and BM25, write and swap in a generation."""
+    if not chunks:
+        reasons = "; ".join(f"{s['file']}: {s['reason']}" for s in summary.skipped[:5])
+        raise IndexerError(
+            "There is nothing to index: no readable report is left"
+            + (f" ({reasons})" if reasons else "")
+            + ". The previous index, if any, is unchanged."
+        )
     domain_terms = sorted({term for r in reports.values() for term in r.get("terms", [])})
     tokenizer = Tokenizer(domain_terms)
     hashes = [_hash_passage(embedder.name, passage_text(c)) for c in chunks]

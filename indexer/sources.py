@@ -226,6 +226,9 @@ _DECLARED_ALIASES = {
 }
 # Order matters only for ties: Simplified reports far outnumber Traditional ones.
 _LEGACY_CODECS = ("gb18030", "big5", "cp950", "big5hkscs")
+# A UTF-8 file with at most this many damaged bytes (or one per thousand characters) is read
+# as UTF-8 with those bytes replaced, unless a legacy codec reads it better.
+MAX_DAMAGED_UTF8 = 16
 
 
 def _decode_text(data: bytes, name: str, declared: str = "") -> tuple[str, str]:
@@ -242,8 +245,10 @@ def _decode_text(data: bytes, name: str, declared: str = "") -> tuple[str, str]:
         return text, bom
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+            return data[: exc.start].decode("utf-8"), "utf-8"  # cut inside its last character
+    damaged_utf8 = _mostly_utf8(data)
     codec_order = list(_LEGACY_CODECS)
     if declared in codec_order:
         codec_order.remove(declared)
@@ -257,6 +262,8 @@ def _decode_text(data: bytes, name: str, declared: str = "") -> tuple[str, str]:
         share = common_share(text)
         if best is None or share > best[0]:
             best = (share, codec, text)
+    if damaged_utf8 is not None and (best is None or common_share(damaged_utf8) >= best[0]):
+        return damaged_utf8, "utf-8"
     if best is None:
         if declared and declared not in _LEGACY_CODECS:
             try:
@@ -274,6 +281,13 @@ def _decode_text(data: bytes, name: str, declared: str = "") -> tuple[str, str]:
             "Chinese characters or punctuation, so it is probably binary or in an unsupported encoding.",
         )
     return text, codec
+
+
+def _mostly_utf8(data: bytes) -> str | None:
+    """UTF-8 text with a few damaged bytes, each replaced by U+FFFD (marked later), or None."""
+    text = data.decode("utf-8", errors="replace")
+    damaged = text.count("\ufffd") - data.decode("utf-8", errors="ignore").count("\ufffd")
+    return text if 0 < damaged <= max(MAX_DAMAGED_UTF8, len(text) // 1000) else None
 
 
 @lru_cache(maxsize=1)

@@ -84,3 +84,23 @@ def test_the_cli_builds_and_reports_stats(tmp_path, capsys, monkeypatch):
     assert {r["issuer"] for r in stats["reports"]} == {"粤海街道", "天水郡街道", "翠苑街道", "坦洲镇", "海珠区"}
     assert main(["--index", str(tmp_path / "none"), "stats"]) == 1
     assert "no index" in capsys.readouterr().err
+
+
+def test_a_corpus_with_nothing_readable_is_an_error_that_names_the_files(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "scan.txt").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+    with pytest.raises(IndexerError, match=r"nothing to index.*scan\.txt"):
+        build_index(corpus, tmp_path / "index", fake_embedder)
+    assert current_generation(tmp_path / "index") is None
+
+
+def test_removing_every_report_is_refused_and_the_index_kept(tmp_path, fake_embedder):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(CORPUS / f"{DOC_HAIZHU}.txt", corpus)
+    build_index(corpus, tmp_path / "index", fake_embedder)
+    before = current_generation(tmp_path / "index")
+    with pytest.raises(IndexerError, match="nothing to index"):
+        remove_reports(tmp_path / "index", [DOC_HAIZHU], fake_embedder)
+    assert current_generation(tmp_path / "index") == before

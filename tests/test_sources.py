@@ -56,6 +56,21 @@ def test_simplified_text_in_each_encoding_reads_the_same(fixture: str, encoding:
     assert "\r" not in source.text and "\ufeff" not in source.text
 
 
+def test_utf8_cut_inside_its_last_character_loses_only_that_character() -> None:
+    cut = (excerpt() + "法治").encode("utf-8")[:-1]  # the last character's third byte is gone
+    source = read_bytes(cut, "cut.txt")
+    assert source.encoding == "utf-8" and source.text.endswith("法") and SENTENCE in source.text
+
+
+def test_utf8_with_a_few_damaged_bytes_is_read_with_them_marked() -> None:
+    data = bytearray(excerpt().encode("utf-8"))
+    middle = len(data) // 2
+    data[middle : middle + 1] = b"\xff"  # one byte of a character overwritten
+    source = read_bytes(bytes(data), "damaged.txt")
+    assert source.encoding == "utf-8" and "\ufffd" in source.text
+    assert FIRST_HEADING in source.text and SENTENCE in source.text
+
+
 def test_big5_text_is_detected_and_kept_traditional() -> None:
     source = read_source(DATA / "big5.txt")
     assert source.encoding == "big5"
