@@ -8,7 +8,7 @@ through the normal indexer; every question then runs through BM25 only, dense on
 dense only, same embedder). Figures are document-level: a document's rank is the rank of its
 first chunk in the result list deduplicated by document; hit@5 and MRR@10 over all questions.
 The built index and the baseline vectors are cached under .cache/bench/ keyed by a hash of
-the corpus and the model, so reruns only search.
+the corpus and the model (and the index also by the embedder input version), so reruns only search.
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from indexer.build import build_index  # noqa: E402
 from indexer.normalize import normalize  # noqa: E402
+from indexer.pipeline import EMBED_INPUT_VERSION  # noqa: E402
 from indexer.store import current_generation  # noqa: E402
 from service.fusion import reciprocal_rank_fusion  # noqa: E402
 from service.search import Searcher  # noqa: E402
@@ -81,7 +82,9 @@ def _progress(items, label, total):
 
 def ensure_index(docs: list[dict], embedder, key: str) -> tuple[Path, float | None]:
     """The cached index of these documents, built with the normal indexer when missing."""
-    root = CACHE / f"ncp-index-{key}"
+    # What the embedder reads is part of the index's name: a change to it changes every vector,
+    # and an index cached before it would otherwise be reused silently.
+    root = CACHE / f"ncp-index-{key}-e{EMBED_INPUT_VERSION}"
     if current_generation(root) is not None:
         return current_generation(root), None
     corpus = Path(tempfile.mkdtemp(prefix="ncp-corpus-"))

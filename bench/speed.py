@@ -339,7 +339,7 @@ def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:
 
     from indexer.normalize import normalize
     from indexer.store import current_generation
-    from service.fusion import reciprocal_rank_fusion
+    from service.fusion import HYBRID_WEIGHTS, score_fusion
     from service.search import DEFAULT_K0, Filters, Searcher
 
     with data_path.open("rb") as handle:
@@ -369,11 +369,12 @@ def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:
         t0 = time.perf_counter()
         tokens = searcher.query_tokens(q)
         t1 = time.perf_counter()
-        b_ids, _ = bm25.top_k(tokens, DEFAULT_K0)
+        b_ids, b_scores = bm25.top_k(tokens, DEFAULT_K0)
         t2 = time.perf_counter()
-        d_ids, _ = dense.search(v, DEFAULT_K0)
+        d_ids, d_scores = dense.search(v, DEFAULT_K0)
         t3 = time.perf_counter()
-        fused = reciprocal_rank_fusion([b_ids.tolist(), d_ids.tolist()])
+        fused = score_fusion([(b_ids.tolist(), b_scores.tolist()), (d_ids.tolist(), d_scores.tolist())],
+                             weights=HYBRID_WEIGHTS)
         t4 = time.perf_counter()
         searcher._chunk_normalized.cache_clear()  # as for passages not shown lately
         searcher.chunks._record.cache_clear()
@@ -590,7 +591,7 @@ def print_size(row: dict, query: dict) -> None:
           f"p50 {s['filtered_p50_ms']:.1f} ms, p95 {s['filtered_p95_ms']:.1f} ms")
     print(f"     parts p50: tokenise {s['tokenize_p50_ms']:.2f} ms, BM25 top-100 {s['bm25_p50_ms']:.2f} ms "
           f"(p95 {s['bm25_p95_ms']:.2f}), dense top-100 {s['dense_p50_ms']:.2f} ms (p95 {s['dense_p95_ms']:.2f}), "
-          f"RRF {s['fuse_p50_ms']:.2f} ms, read + highlight 10 hits {s['hits_p50_ms']:.2f} ms (caches cleared)")
+          f"fusion {s['fuse_p50_ms']:.2f} ms, read + highlight 10 hits {s['hits_p50_ms']:.2f} ms (caches cleared)")
     print(f"   with the real query embedding added: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     if s["rank_bm25"]:
         r = s["rank_bm25"]

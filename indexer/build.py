@@ -17,7 +17,7 @@ from indexer.dense import build_dense
 from indexer.embed import Embedder
 from indexer.errors import IndexerError, IndexMismatch, UnreadableSource
 from indexer.normalize import NORMALIZER_VERSION
-from indexer.pipeline import ProcessedReport, passage_text, process_source
+from indexer.pipeline import ProcessedReport, passage_texts, process_source
 from indexer.records import Chunk
 from indexer.sources import SourceText, iter_corpus, read_source
 from indexer.store import IndexData, current_generation, read_current, write_generation, writer_lock
@@ -122,7 +122,8 @@ def _assemble(
         )
     domain_terms = sorted({term for r in reports.values() for term in r.get("terms", [])})
     tokenizer = Tokenizer(domain_terms)
-    hashes = [_hash_passage(embedder.name, passage_text(c)) for c in chunks]
+    texts = passage_texts(chunks)  # a chunk's input depends on its neighbours in the same report
+    hashes = [_hash_passage(embedder.name, text) for text in texts]
     cached: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.get("model", {}).get("name") == embedder.name:
         cached = dict(zip(previous.chunk_hashes, previous.vectors))
@@ -134,7 +135,7 @@ def _assemble(
     batch = 16
     for start in progress(range(0, len(todo), batch), "embedding", (len(todo) + batch - 1) // batch):
         rows = todo[start : start + batch]
-        vectors[rows] = embedder.embed_passages([passage_text(chunks[i]) for i in rows])
+        vectors[rows] = embedder.embed_passages([texts[i] for i in rows])
     tokens = [tokenizer.tokens(c.search_text) for c in progress(chunks, "tokenising", len(chunks))]
 
     dense = build_dense(vectors)

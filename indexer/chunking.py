@@ -8,7 +8,9 @@ from indexer.records import Chunk, Section, Span
 from indexer.sections import LABEL_PLANS, LABEL_PROBLEMS, own_segments
 
 # e5-small reads at most 512 tokens; Chinese runs at about one token a character, and the
-# section path is prepended when embedding, so 360 characters leave room to spare.
+# section path and a neighbouring sentence on each side (at most 80 characters each, see
+# indexer/pipeline.py) are added when embedding, so 360 characters leave room to spare
+# (longest embedder input on the NCP corpus: 388 tokens).
 DEFAULT_BUDGET = 360
 _SENTENCE_END = re.compile(r"[。！？!?]+[”’」』）)]*|\n+")
 _CLAUSE_END = re.compile(r"[；;，,、]")

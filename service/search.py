@@ -17,7 +17,7 @@ from indexer.records import Chunk
 from indexer.store import Generation, open_generation
 from indexer.tokenize import Tokenizer
 from service.errors import UnknownFilterValue
-from service.fusion import HYBRID_WEIGHTS, reciprocal_rank_fusion
+from service.fusion import HYBRID_WEIGHTS, score_fusion
 
 MODES = ("hybrid", "bm25", "dense")
 DEFAULT_K0 = 100
@@ -264,7 +264,10 @@ class Searcher:
         elif mode == "dense":
             fused = [(i, dense_scores[i]) for i in dense_ids]
         else:
-            fused = reciprocal_rank_fusion([bm25_ids, dense_ids], weights=HYBRID_WEIGHTS)
+            fused = score_fusion(
+                [(bm25_ids, [bm25_scores[i] for i in bm25_ids]), (dense_ids, [dense_scores[i] for i in dense_ids])],
+                weights=HYBRID_WEIGHTS,
+            )
         bm25_rank = {i: r for r, i in enumerate(bm25_ids, start=1)}
         dense_rank = {i: r for r, i in enumerate(dense_ids, start=1)}
         query_terms = set(tokens)

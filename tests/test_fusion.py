@@ -1,5 +1,5 @@
-"""Reciprocal-rank fusion with a deterministic tie-break."""
-from service.fusion import reciprocal_rank_fusion
+"""Reciprocal-rank and score fusion with a deterministic tie-break."""
+from service.fusion import reciprocal_rank_fusion, score_fusion
 
 
 def test_items_in_both_lists_rise():
@@ -19,3 +19,18 @@ def test_weights_and_empty_lists():
     assert reciprocal_rank_fusion([[], []]) == []
     fused = reciprocal_rank_fusion([[1], [2]], weights=[1.0, 2.0])
     assert [i for i, _ in fused] == [2, 1]
+
+
+def test_score_fusion_rescales_each_list():
+    # BM25 scores 10, 9, 1 and dense 0.9, 0.8: 2 is near the top of both and wins over 1,
+    # which leads BM25 but is missing from the dense list.
+    fused = score_fusion([([1, 2, 3], [10.0, 9.0, 1.0]), ([2, 4], [0.9, 0.8])], weights=[1.0, 0.7])
+    assert [i for i, _ in fused] == [2, 1, 4, 3]  # 3 and 4 tie at 0: 4 reached rank 2
+    assert abs(dict(fused)[2] - (8 / 9 + 0.7)) < 1e-9
+
+
+def test_score_fusion_edges():
+    assert score_fusion([([], []), ([], [])]) == []
+    # one hit, or equal scores: full weight; ties broken by best rank, then id
+    assert score_fusion([([5], [3.0]), ([], [])], weights=[1.0, 0.7]) == [(5, 1.0)]
+    assert [i for i, _ in score_fusion([([9, 7], [1.0, 1.0])])] == [9, 7]
