@@ -1,7 +1,10 @@
 """Shared fixtures: the real corpus indexed once with the real bundled embedder, and fakes."""
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import socket
 import time
 from pathlib import Path
 
@@ -19,7 +22,14 @@ DOC_TANZHOU = "003_b47a481025290089"
 DOC_HAIZHU = "004_1125619140e8c921"
 
 
-def still_running(pid: int, seconds: float) -> bool:
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _still_running(pid: int, seconds: float) -> bool:
     """True if process `pid` is alive (not a zombie) after waiting up to `seconds` for it to end."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -31,6 +41,15 @@ def still_running(pid: int, seconds: float) -> bool:
             return False
         time.sleep(0.2)
     return True
+
+
+def gunicorn_workers(log: str) -> tuple[list[int], list[int]]:
+    """The worker pids a gunicorn log booted, and those still running 15 s later (killed, then named)."""
+    workers = [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log)]
+    stuck = [pid for pid in workers if _still_running(pid, seconds=15)]
+    for pid in stuck:
+        os.kill(pid, 9)
+    return workers, stuck
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,8 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -22,7 +20,7 @@ from indexer.embed import HashingEmbedder
 from indexer.store import current_generation
 from service import create_app
 from service.admin import MAX_DOC_ID_BYTES, safe_doc_id
-from tests.conftest import CORPUS, DOC_TANZHOU, ROOT, still_running
+from tests.conftest import CORPUS, DOC_TANZHOU, ROOT, free_port, gunicorn_workers
 
 TOKEN = "s3cret-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -389,12 +387,6 @@ def test_cli_add_and_remove_are_seen_without_restart(client, dirs):
 # ------------------------------------------------------------------ gunicorn with the Procfile's config
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str, timeout: float = 10.0) -> dict:
     with urllib.request.urlopen(url, timeout=timeout) as response:
         return json.loads(response.read())
@@ -416,7 +408,7 @@ def test_gunicorn_with_the_procfile_config_serves_after_fork(tmp_path, embedder)
     assert procfile.startswith("web: ")
     command = shlex.split(procfile[len("web: "):])
     assert command[0] == "gunicorn"
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PORT": str(port), "FAZHI_INDEX_DIR": str(index), "FAZHI_CORPUS_DIR": str(corpus),
            "FAZHI_CACHE_DIR": str(ROOT / ".cache")}
     env.pop("FAZHI_MODEL", None)
@@ -449,10 +441,7 @@ def test_gunicorn_with_the_procfile_config_serves_after_fork(tmp_path, embedder)
             process.kill()
             process.wait()
     stderr = log.read_text(encoding="utf-8", errors="replace")
-    workers = [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", stderr)]
-    stuck = [pid for pid in workers if still_running(pid, seconds=15)]
-    for pid in stuck:
-        os.kill(pid, 9)
+    workers, stuck = gunicorn_workers(stderr)
     assert not stuck, f"workers {stuck} did not exit after SIGTERM:\n{stderr}"
     assert len(workers) >= 2, stderr
     assert "Traceback" not in stderr and "SIGABRT" not in stderr and "terminate called" not in stderr, stderr

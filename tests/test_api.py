@@ -3,8 +3,6 @@ import csv
 import io
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOC_HAIZHU, DOC_YUEHAI, still_running
+from tests.conftest import DOC_HAIZHU, DOC_YUEHAI, free_port, gunicorn_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,14 +112,8 @@ def test_unknown_paths_and_methods_are_json_errors(client):
     assert client.get("/api/nothing").get_json()["error"]["code"] == "not_found"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_real_service_over_http(built_index, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     log = tmp_path / "service.log"  # a file, not a pipe: a stuck worker must not hang the test
     with log.open("wb") as stderr_file:
@@ -150,10 +142,7 @@ def test_the_real_service_over_http(built_index, tmp_path):
         process.terminate()
         process.wait(timeout=20)
     stderr = log.read_text(encoding="utf-8", errors="replace")
-    workers = [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", stderr)]
-    stuck = [pid for pid in workers if still_running(pid, seconds=15)]
-    for pid in stuck:
-        os.kill(pid, 9)
+    workers, stuck = gunicorn_workers(stderr)
     assert workers and not stuck, f"workers {stuck} did not exit after SIGTERM:\n{stderr}"
 
 
