@@ -45,6 +45,13 @@ def _l2_normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
 
 
+def _nothing_to_embed(texts: Sequence[str], dim: int) -> np.ndarray | None:
+    """Refuse a bare string; the (0, dim) result for no texts; None when there is work to do."""
+    if isinstance(texts, str):
+        raise TypeError("Pass a sequence of strings, not a single string.")
+    return np.zeros((0, dim), dtype=np.float32) if len(texts) == 0 else None
+
+
 class HashingEmbedder:
     """Deterministic fake: hashed character 1-3-grams, L2-normalised; similar strings get similar vectors."""
 
@@ -68,10 +75,8 @@ class HashingEmbedder:
         return v
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray:
-        if isinstance(texts, str):
-            raise TypeError("Pass a sequence of strings, not a single string.")
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        if (empty := _nothing_to_embed(texts, self.dim)) is not None:
+            return empty
         return _l2_normalise(np.stack([self._vector(t) for t in texts]))
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
@@ -162,10 +167,8 @@ class SentenceTransformerEmbedder:
 
     # -- embedding ----------------------------------------------------
     def _encode(self, texts: Sequence[str], prompt: str, batch_size: int, show_progress: bool) -> np.ndarray:
-        if isinstance(texts, str):
-            raise TypeError("Pass a sequence of strings, not a single string.")
-        if len(texts) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        if (empty := _nothing_to_embed(texts, self.dim)) is not None:
+            return empty
         owners, pieces, weights = [], [], []
         for i, text in enumerate(texts):
             for piece, count in self._windows(prompt + text):
@@ -240,10 +243,8 @@ class BundledE5Embedder:
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed search queries with the query prompt, through ONNX when every one fits in one window."""
-        if isinstance(texts, str):
-            raise TypeError("Pass a sequence of strings, not a single string.")
-        if len(texts) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        if (empty := _nothing_to_embed(texts, self.dim)) is not None:
+            return empty
         prompted = [self.query_prompt + t for t in texts]
         if self._onnx is not None and all(self._onnx.fits(t) for t in prompted):
             return self._onnx.encode(prompted)
@@ -252,10 +253,8 @@ class BundledE5Embedder:
     def embed_passages(self, texts: Sequence[str], batch_size: int = 32,
                        show_progress: bool = False) -> np.ndarray:
         """Embed passages with the passage prompt through sentence-transformers (loaded on first use)."""
-        if isinstance(texts, str):
-            raise TypeError("Pass a sequence of strings, not a single string.")
-        if len(texts) == 0:
-            return np.zeros((0, self.dim), dtype=np.float32)
+        if (empty := _nothing_to_embed(texts, self.dim)) is not None:
+            return empty
         return self._full_model().embed_passages(texts, batch_size=batch_size, show_progress=show_progress)
 
 
