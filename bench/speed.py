@@ -52,12 +52,18 @@ EF_SWEEP = (32, 64, 128, 256)
 NPROBE_SWEEP = (8, 16, 32, 64, 128)
 
 
+def _status_mb(field: str) -> float | None:
+    """A memory figure of /proc/self/status (VmHWM, VmRSS) in MB, or None where there is none."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM; ru_maxrss would carry the parent's over exec)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -327,10 +333,8 @@ class LookupEmbedder:
 
 
 def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """This process's resident memory now."""
+    return _status_mb("VmRSS") or 0.0
 
 
 def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:

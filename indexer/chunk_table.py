@@ -33,6 +33,11 @@ SCAN_BLOCK = 8 << 20  # bytes read at a time by a substring scan
 RECORD_CACHE = 4096
 
 
+def _search_bytes(search_text: str) -> bytes:
+    """A chunk's entry in SEARCH_FILE: its lower-cased search text, then the separator."""
+    return search_text.lower().encode("utf-8").replace(SEPARATOR, b" ") + SEPARATOR
+
+
 def _line(chunk: Chunk, chunk_hash: str) -> bytes:
     row = {**chunk.to_dict(), "hash": chunk_hash}
     return (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
@@ -56,7 +61,7 @@ def write_chunk_table(folder: Path, chunks: Sequence[Chunk], hashes: Sequence[st
             line = _line(chunk, chunk_hash)
             lines.write(line)
             line_offsets[row + 1] = line_offsets[row] + len(line)
-            text = chunk.search_text.lower().encode("utf-8").replace(SEPARATOR, b" ") + SEPARATOR
+            text = _search_bytes(chunk.search_text)
             search.write(text)
             search_offsets[row + 1] = search_offsets[row] + len(text)
             docs[row] = doc_index[chunk.doc_id]
@@ -124,7 +129,7 @@ class ChunkTable(Sequence):
                 docs.append(doc_index[row["doc_id"]])
                 codes.append(labels.setdefault(row["label"], len(labels)))
                 chunk_ids.append(row["chunk_id"])
-                texts.append(row["search_text"].lower().encode("utf-8").replace(SEPARATOR, b" ") + SEPARATOR)
+                texts.append(_search_bytes(row["search_text"]))
         search_offsets = np.concatenate([[0], np.cumsum([len(t) for t in texts], dtype=np.int64)])
         search = SearchTexts(b"".join(texts), search_offsets.astype(np.int64))
         return cls(folder / CHUNKS_FILE, np.asarray(offsets, dtype=np.int64), np.asarray(docs, dtype=np.int32),
@@ -150,11 +155,11 @@ class ChunkTable(Sequence):
         """Every chunk in row order, read sequentially (not through the record cache)."""
         with self.path.open("rb") as handle:
             for line in handle:
-                yield _chunk_of(json.loads(line))
+                yield Chunk.from_dict(json.loads(line))
 
     def _read_record(self, row: int) -> Chunk:
         start, end = int(self._line_offsets[row]), int(self._line_offsets[row + 1])
-        return _chunk_of(json.loads(self._file.read(start, end - start)))
+        return Chunk.from_dict(json.loads(self._file.read(start, end - start)))
 
     # -- lookups ---------------------------------------------------------------------------
 
@@ -241,7 +246,4 @@ class SearchTexts:
 def _is_sorted(values: np.ndarray) -> bool:
     return bool(len(values) < 2 or (np.diff(values) >= 0).all())
 
-
-def _chunk_of(row: dict) -> Chunk:
-    return Chunk.from_dict(row)
 

@@ -37,6 +37,7 @@ class ReportTable(Mapping):
     def __init__(self, path: Path, entries: dict[str, ReportEntry]):
         self.path = path
         self._entries = entries
+        self._metas = {doc_id: entry.meta for doc_id, entry in entries.items()}
         self._file = PreadFile(path)
         self._record = lru_cache(maxsize=RECORD_CACHE)(self._read_record)
 
@@ -86,8 +87,8 @@ class ReportTable(Mapping):
         return self._entries[doc_id].meta
 
     def metas(self) -> dict[str, dict]:
-        """Every report's metadata, by doc_id, in index order."""
-        return {doc_id: entry.meta for doc_id, entry in self._entries.items()}
+        """Every report's metadata, by doc_id, in index order (built once; do not modify)."""
+        return self._metas
 
     def counts(self, doc_id: str) -> ReportEntry:
         return self._entries[doc_id]
