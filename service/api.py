@@ -6,7 +6,7 @@ import io
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from service.chat import resolve
+from service.answer.conversation import resolve
 from service.errors import BadParameter, NotFound
 from service.params import filters_param, history_param, int_param, mode_param, text_param
 from service.search import FILTER_FIELDS, Searcher

@@ -1,7 +1,7 @@
 """Follow-ups resolved against the history, then answered."""
 import pytest
 
-from service.chat import resolve, topic_of
+from service.answer.conversation import resolve, topic_of
 
 PLACES = ["粤海街道", "天水郡街道", "翠苑街道", "坦洲镇", "海珠区"]
 

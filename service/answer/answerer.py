@@ -1,0 +1,41 @@
+"""The answer layer's entry point: a resolved question dispatched to its kind and cited."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from service.answer.facts import answer_fact, issuers_of
+from service.answer.open_ended import answer_open
+from service.answer.questions import classify, mentioned_issuers
+from service.answer.records import Answer
+from service.answer.which import answer_which
+from service.search import Filters, Searcher
+
+
+class Answerer:
+    """Turns questions into answers over one Searcher."""
+
+    def __init__(self, searcher: Searcher):
+        self.searcher = searcher
+
+    def answer(self, question: str, filters: Filters | None = None, resolved: str | None = None,
+               exclude: tuple[str, ...] = ()) -> Answer:
+        """Answer a (resolved) question; every number and quote comes from the reports.
+
+        `exclude` names places a follow-up set aside (「除了…」「还有哪里…」).
+        """
+        filters = filters or Filters()
+        resolved = resolved or question
+        kind = classify(resolved)
+        named = mentioned_issuers(issuers_of(self.searcher), resolved)
+        if kind == "open" and len(named) == 1 and not filters.issuer:
+            # 「海珠区如何化解矛盾纠纷？」 asks about 海珠区: its passages, not everyone's.
+            filters = replace(filters, issuer=named[0])
+        hits = self.searcher.search(resolved, k=10, filters=filters)
+        if kind == "which":
+            text, groups, filters = answer_which(self.searcher, resolved, filters, exclude)
+        elif kind == "fact":
+            text, groups = answer_fact(self.searcher, resolved, filters)
+        else:
+            text, groups = answer_open(self.searcher, resolved, hits)
+        citations = tuple(c for g in groups for c in g.citations)
+        return Answer(question, resolved, kind, text, tuple(groups), citations, tuple(hits), filters.to_dict())

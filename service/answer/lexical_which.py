@@ -1,0 +1,52 @@
+"""The previous which-engine: places whose sentences repeat the question's own terms.
+
+Kept as the baseline bench/quality.py prints beside the engine by meaning (which.py), and
+as one of the signals that engine uses.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from service.answer.evidence import Evidence, Topic, best_evidence, make_topic
+from service.search import Filters, Searcher
+
+WHICH_MIN_COVERAGE = 0.6
+QUOTES_PER_PLACE = 2
+
+
+def shows_topic(topic: Topic, evidence: Evidence) -> bool:
+    """A sentence shows the topic when it holds most of its weight and enough distinct terms."""
+    if topic.required:
+        return True  # every quoted name is in the sentence (score_sentence checked)
+    if evidence.coverage < WHICH_MIN_COVERAGE:
+        return False
+    matched = [t for t in evidence.matched if not any(t != o and t in o for o in evidence.matched)]
+    return len(matched) >= topic.terms_needed()
+
+
+def candidate_rows(searcher: Searcher, topic: Topic, mask: np.ndarray | None) -> np.ndarray:
+    """Every chunk with any topic term (the whole corpus, not a top-k slice), allowed by the mask."""
+    scores = searcher.bm25.scores([t for t, _ in topic.terms] + list(topic.required))
+    allowed = scores > 0
+    for name in topic.required:
+        allowed[searcher.chunks.rows_containing(name)] = True
+    if mask is not None:
+        allowed &= mask
+    return np.flatnonzero(allowed)
+
+
+def lexical_places(searcher: Searcher, topic_text: str, filters: Filters) -> list[tuple[str, list[Evidence]]]:
+    """(doc_id, best quotes) of every report with a sentence that repeats the topic's terms."""
+    topic = make_topic(searcher, topic_text, drop_single_chars=True)
+    if not topic.terms and not topic.required:
+        return []
+    rows = candidate_rows(searcher, topic, searcher.mask(filters))
+    per_doc: dict[str, list[Evidence]] = {}
+    for evidence in best_evidence(searcher, topic, rows):
+        if not shows_topic(topic, evidence):
+            continue
+        doc_id = searcher.chunks.doc_id(evidence.sentence.row)
+        quotes = per_doc.setdefault(doc_id, [])
+        if len(quotes) < QUOTES_PER_PLACE and all(q.sentence.start != evidence.sentence.start for q in quotes):
+            quotes.append(evidence)
+    return sorted(per_doc.items(), key=lambda item: (-item[1][0].score, -len(item[1]), item[0]))

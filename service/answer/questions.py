@@ -1,0 +1,80 @@
+"""What a question asks: its kind (which / fact / open), the level it names, the places it names."""
+from __future__ import annotations
+
+import re
+
+KINDS = ("which", "fact", "open")
+_PLACE_NOUNS = (
+    r"地方|街道|乡镇|镇街|镇|乡|区县|区|县|市|城市|地市|省份|省区市|省市|省|自治区|单位|地区|基层政府|政府|部门|年份|年"
+)
+_WHICH = re.compile(
+    rf"(哪些|哪几个|哪个|哪几|哪|有哪些|什么|几个)({_PLACE_NOUNS})"
+    r"|\bwhich\s+(places?|towns?|streets?|districts?|counties|county|subdistricts?|cities|city|provinces?|regions?"
+    r"|governments?|years?|reports?)\b"
+    r"|^(?:还有|另外还有|还有哪些)?哪(?:里|儿)",
+    re.IGNORECASE,
+)
+# The level a which-phrase names, as the metadata spells levels.
+_LEVEL_WORDS = {
+    "街道": "街道", "镇": "镇", "乡": "乡", "区": "区", "县": "县", "市": "市", "城市": "市", "地市": "市",
+    "省": "省", "省份": "省", "自治区": "省", "towns": "镇", "town": "镇", "streets": "街道", "street": "街道",
+    "subdistricts": "街道", "subdistrict": "街道", "districts": "区", "district": "区", "counties": "县",
+    "county": "县", "cities": "市", "city": "市", "provinces": "省", "province": "省",
+}
+_FACT = re.compile(
+    r"多少|几[个次件宗人名家项条场户起]|几|是什么时候|何时|哪一年|哪天|什么时间|比例|比率|[^效]率(是|为|达)?|排名|第几|数量"
+    r"|how many|how much|what (rate|share|number|percentage)|when\b",
+    re.IGNORECASE,
+)
+_QUESTION_TAIL = re.compile(r"[？?。！!\s]+$")
+_ISSUER_SUFFIX = re.compile(r"(街道办事处|街道|镇|乡|区|县|市|省|自治区)$")
+
+
+def classify(question: str) -> str:
+    """'which' for 哪些地方/街道/城市…, 'fact' for a figure or date, 'open' otherwise."""
+    if _WHICH.search(question):
+        return "which"
+    if _FACT.search(question):
+        return "fact"
+    return "open"
+
+
+def level_asked(question: str) -> str:
+    """The level a which-question names (哪些街道 -> 街道); '' for 哪些地方."""
+    match = _WHICH.search(question)
+    if not match:
+        return ""
+    word = (match.group(2) or match.group(3) or "").lower()
+    return _LEVEL_WORDS.get(word, "")
+
+
+def which_topic_text(question: str) -> str:
+    """The practice a which-question asks about: the question without its which-phrase."""
+    return _QUESTION_TAIL.sub("", _WHICH.sub(" ", question)).strip()
+
+
+def short_name(issuer: str) -> str:
+    """An issuer without its level suffix: 翠苑街道 -> 翠苑."""
+    return _ISSUER_SUFFIX.sub("", issuer)
+
+
+def mentioned_issuers(issuers: list[str], question: str) -> list[str]:
+    """Issuers named in a question, in full (翠苑街道) or short (翠苑)."""
+    names = []
+    for issuer in issuers:
+        if not issuer or issuer in names:
+            continue
+        short = short_name(issuer)
+        if issuer in question or (len(short) >= 2 and short in question):
+            names.append(issuer)
+    return names
+
+
+def strip_names(text: str, names: list[str]) -> str:
+    """The text without the places it names (full and short forms)."""
+    for name in sorted(names, key=len, reverse=True):
+        short = short_name(name)
+        text = text.replace(name, " ")
+        if len(short) >= 2:
+            text = text.replace(short, " ")
+    return text
