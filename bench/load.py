@@ -47,7 +47,7 @@ class Sample:
 def questions() -> tuple[list[str], list[str]]:
     """Real Chinese search queries and questions from the benchmark data."""
     search = [json.loads(line)["q"] for line in (DATA / "search_cases.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-    which = [json.loads(line)["q"] for line in (DATA / "which_cases.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    which = [json.loads(line)["q"] for line in (DATA / "which_seeds.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
     search += ["行政复议", "容缺受理", "法治宣传教育", "行政执法监督", "矛盾纠纷多元化解", "合法性审核", "法律顾问"]
     return search, which + search[:5]
 

@@ -1,37 +1,58 @@
-"""Retrieval and answer quality: dev set, our harder cases, which-question F1, external benchmark.
+"""Answer and retrieval quality, ours beside the baselines, in one run.
 
-    .venv/bin/python bench/quality.py              # everything
-    .venv/bin/python bench/quality.py --skip-ncp   # without the 599-document external benchmark
+    .venv/bin/python bench/quality.py                 # everything (NCP takes ~15 min the first time)
+    .venv/bin/python bench/quality.py --skip-ncp      # without the 599-document external benchmark
+    .venv/bin/python bench/quality.py --only which    # one part: search, which, facts, dialogues, ncp
 
-Prints hit@1, hit@5 and MRR@10 for BM25 only, dense only, hybrid and a generic
-fixed-size-chunk baseline, side by side; then issuer-set F1 of which-questions.
+Parts:
+- search: dev_search and our paraphrase cases, hit@1/hit@5/MRR@10 for BM25, dense, hybrid, and
+  the generic recipe (500-character windows, 100 overlap) both dense-only and hybrid
+  (jieba BM25 + dense, same fusion), so like is compared with like;
+- which: mean issuer F1 (seeds) / report F1 (large: 31 provincial + 72 national reports with
+  NCP's 599 documents as distractors) per split and style, for the engine by meaning (the
+  product), the previous lexical engine, and the issuers of the top 3 / top 6 hybrid hits;
+  every quote checked verbatim;
+- facts: share right among answerable, share of unanswerable told apart (bench/fact_eval.py);
+- dialogues: turns resolved right with [{question, answer}] history (bench/dialogue_eval.py);
+- ncp: the external retrieval benchmark (bench/ncp_benchmark.py).
+The verifier's numbers were chosen on the dev splits (bench/tune_which.py); val is never tuned on.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-from indexer.build import build_index  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+from corpora import available, ensure_index  # noqa: E402
+from which_eval import f1, keys_of, load_cases  # noqa: E402
+
 from indexer.embed import load_embedder  # noqa: E402
 from indexer.normalize import normalize  # noqa: E402
 from indexer.store import current_generation  # noqa: E402
 from service.answer import Answerer  # noqa: E402
-from service.search import Searcher  # noqa: E402
+from service.answer.lexical_which import lexical_places  # noqa: E402
+from service.answer.which import which_scope  # noqa: E402
+from service.fusion import HYBRID_WEIGHTS, score_fusion  # noqa: E402
+from service.search import Filters, Searcher  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
-BENCH = Path(__file__).resolve().parent
+PARTS = ("search", "which", "facts", "dialogues", "ncp")
 
 
 def load_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
+
+# -- search ------------------------------------------------------------------------------------
 
 def passage_hits(results, case) -> list[bool]:
     wanted = [normalize(s).text for s in case["any"]]
@@ -52,89 +73,169 @@ def run_modes(searcher: Searcher, cases: list[dict]) -> dict:
         flags = []
         for case in cases:
             hits = searcher.search(case["q"], k=10, mode=mode)
-            results = [{"doc_id": h.chunk.doc_id, "norm": h.chunk.search_text} for h in hits]
-            flags.append(passage_hits(results, case))
+            flags.append(passage_hits([{"doc_id": h.chunk.doc_id, "norm": h.chunk.search_text} for h in hits], case))
         out[mode] = metrics(flags)
     return out
 
 
-def baseline_search(corpus: Path, embedder, cases: list[dict], size: int = 500, overlap: int = 100) -> dict:
-    """The generic RAG recipe: fixed 500-character windows with overlap, no sections, dense only."""
-    import numpy as np
+class GenericBaseline:
+    """The generic RAG recipe: fixed 500-character windows with 100 overlap, no sections."""
 
-    windows = []
-    for path in sorted(corpus.glob("*.txt")):
-        text = normalize(path.read_text(encoding="utf-8")).text
-        for start in range(0, max(len(text) - overlap, 1), size - overlap):
-            windows.append((path.stem, text[start : start + size]))
-    vectors = embedder.embed_passages([w for _, w in windows])
-    flags = []
-    for case in cases:
-        q = embedder.embed_queries([case["q"]])[0]
-        order = np.argsort(-(vectors @ q))[:10]
-        results = [{"doc_id": windows[i][0], "norm": windows[i][1]} for i in order]
-        flags.append(passage_hits(results, case))
-    return metrics(flags)
+    def __init__(self, searcher: Searcher, embedder, size: int = 500, overlap: int = 100):
+        from rank_bm25 import BM25Okapi
 
+        self.windows = []
+        for doc_id in searcher.reports:
+            text = searcher.normalized(doc_id).text
+            for start in range(0, max(len(text) - overlap, 1), size - overlap):
+                self.windows.append((doc_id, text[start:start + size]))
+        self.searcher, self.embedder = searcher, embedder
+        self.vectors = embedder.embed_passages([w for _, w in self.windows])
+        self.bm25 = BM25Okapi([searcher.query_tokens(w) or ["_"] for _, w in self.windows])
 
-def which_f1(answerer: Answerer, cases: list[dict], verbose: bool) -> tuple[float, list]:
-    scores = []
-    misses = []
-    for case in cases:
-        answer = answerer.answer(case["q"])
-        got = {g.issuer for g in answer.groups}
-        want = set(case["issuers"])
-        if not got and not want:
-            f1 = 1.0
+    def search(self, query: str, hybrid: bool) -> list[dict]:
+        dense = self.vectors @ self.embedder.embed_queries([query])[0]
+        dense_ids = [int(i) for i in np.argsort(-dense)[:100]]
+        if hybrid:
+            sparse = self.bm25.get_scores(self.searcher.query_tokens(query))
+            bm25_ids = [int(i) for i in np.argsort(-sparse)[:100] if sparse[i] > 0]
+            fused = score_fusion([(bm25_ids, [sparse[i] for i in bm25_ids]), (dense_ids, [dense[i] for i in dense_ids])],
+                                 weights=HYBRID_WEIGHTS)
+            order = [i for i, _ in fused]
         else:
-            tp = len(got & want)
-            precision = tp / len(got) if got else 0.0
-            recall = tp / len(want) if want else 0.0
-            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        scores.append(f1)
-        if f1 < 1.0:
-            misses.append((case["q"], sorted(want), sorted(got)))
-    if verbose:
-        for q, want, got in misses:
-            print(f"    miss: {q}  want={want} got={got}")
-    return (sum(scores) / len(scores) if scores else 0.0), misses
+            order = dense_ids
+        return [{"doc_id": self.windows[i][0], "norm": self.windows[i][1]} for i in order[:10]]
+
+
+def search_part(searcher: Searcher, embedder) -> None:
+    print("== Retrieval on the five reports (a hit: right report and an expected string in the passage)")
+    sets = [("our paraphrase cases", load_jsonl(BENCH / "data" / "search_cases.jsonl"))]
+    if (SHARED / "eval" / "dev_search.jsonl").is_file():
+        sets.insert(0, ("dev_search", load_jsonl(SHARED / "eval" / "dev_search.jsonl")))
+    else:
+        print("   (dev_search skipped: ../shared/eval is not beside this checkout)")
+    generic = GenericBaseline(searcher, embedder)
+    for name, cases in sets:
+        print(f"-- {name} ({len(cases)} queries)")
+        for mode, m in run_modes(searcher, cases).items():
+            print(f"   {mode:<15} {m}")
+        for label, hybrid in (("generic dense", False), ("generic hybrid", True)):
+            print(f"   {label:<15} {metrics([passage_hits(generic.search(c['q'], hybrid), c) for c in cases])}")
+
+
+# -- which -------------------------------------------------------------------------------------
+
+def which_engines(searcher: Searcher, answerer: Answerer):
+    """name -> function(question) -> doc ids, for the product and the baselines."""
+
+    def product(q):
+        answer = answerer.answer(q)
+        for c in answer.citations:
+            if searcher.reports[c.doc_id]["original"][c.start:c.end] != c.quote:
+                raise AssertionError(f"A quote is not verbatim: {c.quote!r}")
+        return [g.doc_id for g in answer.groups]
+
+    def lexical(q):
+        filters, topic, refusal = which_scope(searcher, q, Filters())
+        return [] if refusal else [d for d, _ in lexical_places(searcher, topic, filters, by_section=False)]
+
+    def top(k):
+        def issuers(q):
+            return list(dict.fromkeys(h.chunk.doc_id for h in searcher.search(q, k=k)))
+        return issuers
+
+    return {"ours (by meaning)": product, "previous lexical": lexical, "top-3 issuers": top(3), "top-6 issuers": top(6)}
+
+
+def which_part(embedder, verbose: bool) -> None:
+    print("== Which-questions: mean F1 of the places named (seeds: issuers; large: reports)")
+    for corpus in ("seeds", "large"):
+        if not available(corpus):
+            print(f"   {corpus}: skipped (its material is not beside this checkout)")
+            continue
+        searcher = Searcher.load(current_generation(ensure_index(corpus, embedder)), embedder)
+        answerer = Answerer(searcher)
+        engines = which_engines(searcher, answerer)
+        times = []
+        for split in ("dev", "val"):
+            cases = load_cases(corpus, split)
+            print(f"-- {corpus} {split} ({len(cases)} questions; {len(searcher.reports)} reports)")
+            for name, engine in engines.items():
+                scores, misses = [], []
+                for case in cases:
+                    started = time.perf_counter()
+                    got = keys_of(corpus, searcher, engine(case["q"]))
+                    if name.startswith("ours"):
+                        times.append(time.perf_counter() - started)
+                    value = f1(got, set(case["gold"]))
+                    scores.append((case["style"], value))
+                    if value < 1 and name.startswith("ours"):
+                        misses.append((case, got, value))
+                styles = {s: [v for st, v in scores if st == s] for s in ("paraphrase", "lexical", "none", "plans")}
+                parts = "  ".join(f"{s} {np.mean(v):.3f} ({len(v)})" for s, v in styles.items() if v)
+                print(f"   {name:<18} F1 {np.mean([v for _, v in scores]):.3f}   {parts}")
+                if verbose:
+                    for case, got, value in misses:
+                        print(f"      miss {value:.2f} {case['q']}\n         want {sorted(case['gold'])}\n         got  {sorted(got)}")
+        print(f"   which-answer time on {corpus}: p50 {1000 * np.percentile(times, 50):.0f} ms, "
+              f"p95 {1000 * np.percentile(times, 95):.0f} ms over {len(times)} questions (every quote verbatim)")
+
+
+# -- facts and dialogues -----------------------------------------------------------------------
+
+def facts_part(embedder) -> None:
+    from fact_eval import load_cases as fact_cases, score_facts
+
+    searcher = Searcher.load(current_generation(ensure_index("seeds", embedder)), embedder)
+    scores = score_facts(Answerer(searcher), fact_cases())
+    print("== Fact questions with an answer type (seeds)")
+    for split, s in scores.items():
+        print(f"   {split}: right {s['right']} of {s['answerable']} answerable; "
+              f"unanswerable told apart {s['told_apart']} of {s['unanswerable']}")
+
+
+def dialogues_part(embedder) -> None:
+    from dialogue_eval import load_dialogues, score_dialogues
+
+    from service import create_app
+    from service.answer.conversation import resolve
+
+    index = ensure_index("seeds", embedder)
+    app = create_app({"TESTING": True, "INDEX_DIR": str(index), "CORPUS_DIR": str(ROOT / "corpus"),
+                      "EMBEDDER": embedder, "BUILD_IF_MISSING": False})
+    client = app.test_client()
+    known = [m["issuer"] for m in Searcher.load(current_generation(index), embedder).metas().values() if m["issuer"]]
+    result = score_dialogues(
+        lambda q, h: client.post("/api/ask", json={"question": q, "history": h}).get_json(),
+        load_dialogues(), lambda q, h: resolve(q, h, known).exclude)
+    print("== Follow-ups: turns right with [{question, answer}] history (seeds)")
+    for name, split in sorted(result["splits"].items()):
+        print(f"   {name}: {split['right']}/{split['turns']} ({split['accuracy']:.3f})")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--index", default=None, help="reuse an index of corpus/ (default: build in a temp dir)")
     parser.add_argument("--skip-ncp", action="store_true")
-    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--only", choices=PARTS, action="append")
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
-
+    parts = args.only or [p for p in PARTS if not (p == "ncp" and args.skip_ncp)]
     embedder = load_embedder(None, ROOT / ".cache" / "models")
-    index = Path(args.index) if args.index else Path(tempfile.mkdtemp()) / "index"
-    if current_generation(index) is None:
-        build_index(ROOT / "corpus", index, embedder)
-    searcher = Searcher.load(current_generation(index), embedder)
-    answerer = Answerer(searcher)
+    if "search" in parts:
+        search_part(Searcher.load(current_generation(ensure_index("seeds", embedder)), embedder), embedder)
+    if "which" in parts:
+        which_part(embedder, args.verbose)
+    if "facts" in parts:
+        facts_part(embedder)
+    if "dialogues" in parts:
+        dialogues_part(embedder)
+    if "ncp" in parts:
+        if (SHARED / "ext" / "ncp-govqa").is_dir():
+            from ncp_benchmark import run_ncp
 
-    dev = load_jsonl(SHARED / "eval" / "dev_search.jsonl")
-    ours = load_jsonl(BENCH / "data" / "search_cases.jsonl")
-    print("== Retrieval on the five reports (passage hit: right report and an expected string in the passage)")
-    for name, cases in (("dev_search", dev), ("our cases", ours)):
-        print(f"-- {name} ({len(cases)} queries)")
-        for mode, m in run_modes(searcher, cases).items():
-            print(f"   {mode:<9} {m}")
-        if not args.skip_baseline:
-            print(f"   {'generic':<9} {baseline_search(ROOT / 'corpus', embedder, cases)}  (500-char windows, dense)")
-
-    print("== Which-questions: issuer-set F1")
-    for name, path in (("dev_which", SHARED / "eval" / "dev_which.jsonl"), ("our which set", BENCH / "data" / "which_cases.jsonl")):
-        cases = load_jsonl(path)
-        f1, _ = which_f1(answerer, cases, args.verbose)
-        print(f"   {name:<14} {len(cases):>3} questions  mean F1 {f1:.3f}")
-
-    if not args.skip_ncp:
-        from ncp_benchmark import run_ncp
-
-        run_ncp(embedder)
+            run_ncp(embedder)
+        else:
+            print("== NCP skipped: ../shared/ext is not beside this checkout")
     return 0
 
 

@@ -6,7 +6,8 @@
     .venv/bin/python bench/study_paraphrase.py check                     # NCP paired bootstrap and split-half choice
 
 Prototype: nothing in indexer/ or service/ is changed. corpus/ is indexed once with the normal
-indexer into /tmp/study/base; NCP reads the index bench/ncp_benchmark.py cached (run it first).
+indexer into /tmp/study/base; NCP uses bench/ncp_benchmark.py's cached index and query vectors
+(its ensure_index and QueryCache, which build them when missing).
 Each variant re-embeds the chunks with another embedder input (vectors cached in /tmp/study) and
 searches them through the package's dense index; BM25 variants rebuild BM25 from other tokens.
 Metrics: bench/quality.py's passage hits and bench/ncp_benchmark.py's document hits.
@@ -257,21 +258,17 @@ def run_corpus(variants: list[str], bm25_variants: bool) -> None:
 
 class NCP:
     def __init__(self, emb):
-        from ncp_benchmark import CACHE, corpus_key, duplicate_twins, load_ncp
+        from ncp_benchmark import QueryCache, corpus_key, duplicate_twins, ensure_index, load_ncp
 
         self.emb = emb
         docs, self.queries, qrels = load_ncp()
         key = corpus_key(docs, emb.name)
-        root = CACHE / f"ncp-index-{key}"
-        folder = current_generation(root)
-        if folder is None:
-            raise SystemExit(f"no cached NCP index at {root}: run bench/ncp_benchmark.py once first")
+        # The benchmark's own cache: the same index and query vectors it scores (built when missing).
+        folder, _ = ensure_index(docs, emb, key)
         self.data = read_generation(folder, verify=False)
         self.searcher = Searcher.load(folder, emb, verify=False)
         texts = [normalize(q["text"]).text for q in self.queries]
-        qv = np.load(CACHE / f"ncp-queries-{key}.npy")
-        assert len(qv) == len(texts)
-        self.qvectors = qv
+        self.qvectors = QueryCache(emb, texts, key).embed_queries(texts)
         twins = duplicate_twins(self.data.manifest.get("skipped", []))
         self.relevant = [qrels[q["_id"]] | {t for d in qrels[q["_id"]] for t in twins.get(d, ())} for q in self.queries]
         self.tokens = [self.searcher.query_tokens(q["text"]) for q in self.queries]

@@ -19,6 +19,7 @@ from indexer.errors import IndexerError, IndexMismatch, UnreadableSource
 from indexer.normalize import NORMALIZER_VERSION
 from indexer.pipeline import ProcessedReport, passage_texts, process_source
 from indexer.records import Chunk
+from indexer.sentence_vectors import embed_sentences, save_sentences
 from indexer.sources import SourceText, iter_corpus, read_source
 from indexer.store import IndexData, current_generation, read_current, write_generation, writer_lock
 from indexer.tokenize import Tokenizer, mine_domain_terms
@@ -140,11 +141,12 @@ def _assemble(
 
     dense = build_dense(vectors)
     bm25 = BM25Index.build(tokens)
+    sentences = embed_sentences(chunks, embedder, previous.path if previous is not None else None, progress)
 
     def write_derived(folder: Path) -> dict:
         (folder / "bm25").mkdir()
         bm25.save(folder / "bm25")
-        return dense.save(folder)
+        return {**dense.save(folder), **save_sentences(folder, *sentences[:3])}
 
     manifest = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -86,6 +86,10 @@ class DenseIndex:
             return min(int(BRUTE_FORCE_SHARE * self.size), BRUTE_FORCE_ROWS_FROM_DISK)
         return int(BRUTE_FORCE_SHARE * self.size)
 
+    def row_vectors(self, ids: np.ndarray) -> np.ndarray:
+        """The exact vectors of these rows (from memory or read from disk)."""
+        return np.asarray(self._rows(np.asarray(ids, dtype=np.int64)), dtype=np.float32)
+
     def _rows(self, ids: np.ndarray) -> np.ndarray:
         if isinstance(self.vectors, VectorFile):
             return self.vectors.rows(ids)

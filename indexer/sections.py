@@ -28,8 +28,10 @@ _LABEL_RULES = (
     (LABEL_MEASURES, re.compile(r"改进情况|整改情况|整改落实")),
     (LABEL_LEADERS, re.compile(r"主要负责人.{0,20}(履行|履职)|第一责任人职责")),
     (LABEL_PROBLEMS, re.compile(r"存在的?(主要)?(问题|不足)|不足(之处)?(和|及|与)原因|问题(和|与|及)不足|短板")),
-    (LABEL_PLANS, re.compile(r"下一步|下一年度|下阶段|工作(计划|打算|设想|思路|安排)|主要安排|\d{4}年.{0,12}(安排|计划|打算)")),
+    (LABEL_PLANS, re.compile(r"下一步|下一年度|下阶段|工作(计划|打算|设想|思路|安排)|主要安排|\d{4}年.{0,12}(安排|计划|打算)"
+                             r"|^(?!.*(情况|成效|完成|进展|回顾)).*(主要任务|总体部署|重点工作|重点任务|工作任务|工作的建议)")),
 )
+_REVIEW = re.compile(r"工作回顾|回顾$|过去.{0,4}年|一年来")
 _NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九", start=0)}
 
 
@@ -128,6 +130,7 @@ def parse_sections(text: str) -> list[Section]:
 
     stack: list[tuple[_Heading, Section]] = []
     counters: dict[tuple[str, ...], int] = {}
+    reviewed = False  # a top-level 「…工作回顾」 has been seen: what follows is the coming year's work
     for index, head in enumerate(headings):
         while stack and stack[-1][0].level >= head.level:
             stack.pop()
@@ -142,6 +145,13 @@ def parse_sections(text: str) -> list[Section]:
         if head.level == 4:
             end = min(end, _paragraph_end(text, head.start))
         label = label_for(head.heading) if head.level <= 2 else ""
+        if head.level == 1 and not stack:
+            if _REVIEW.search(head.heading):
+                reviewed = True
+            elif reviewed and not label:
+                # A government work report: 「一、2024年工作回顾」 then 「二、2025年重点工作」,
+                # 「三、深化改革…」: everything after the review is what the year will do.
+                label = LABEL_PLANS
         if not label:
             label = stack[-1][1].label if stack else LABEL_MEASURES
         path = tuple(s.heading for _, s in stack) + (head.heading,)

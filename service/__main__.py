@@ -82,7 +82,7 @@ def _serve(args) -> int:
     from gunicorn.app.base import BaseApplication
 
     from service import create_app
-    from service.workers import post_fork, worker_exit
+    from service.workers import LIMIT_REQUEST_LINE, post_fork, worker_exit
 
     app = create_app(_config(args))
 
@@ -91,7 +91,8 @@ def _serve(args) -> int:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", "service.workers.JsonErrorWorker")
+            self.cfg.set("limit_request_line", LIMIT_REQUEST_LINE)
             self.cfg.set("timeout", 60)
             self.cfg.set("accesslog", None)
             self.cfg.set("control_socket_disable", True)

@@ -120,7 +120,7 @@ def run_ask(payload: dict) -> dict:
     searcher, answerer = holder().pair()
     places = [meta["issuer"] for meta in searcher.metas().values() if meta["issuer"]]
     resolution = resolve(question, history, places)
-    answer = answerer.answer(question, filters=filters, resolved=resolution.resolved)
+    answer = answerer.answer(question, filters=filters, resolved=resolution.resolved, exclude=resolution.exclude)
     generator = current_app.extensions.get("fazhi_generator")
     if generator is not None:
         answer = generator.rewrite(answer)

@@ -14,6 +14,7 @@ from indexer.embed import Embedder
 from indexer.errors import CorruptIndex, IndexMismatch
 from indexer.normalize import NORMALIZER_VERSION, NormalizedText, normalize
 from indexer.records import Chunk
+from indexer.sentence_vectors import SentenceVectors
 from indexer.store import Generation, open_generation
 from indexer.tokenize import Tokenizer
 from service.errors import UnknownFilterValue
@@ -97,6 +98,8 @@ class Searcher:
         self.chunks = data.chunks  # a ChunkTable: rows read from disk on demand
         self.reports = data.reports  # a ReportTable: metadata in memory, texts on disk
         self.generation = data.path.name if data.path else ""
+        # One vector per quotable sentence (None for generations built before they existed).
+        self.sentences = SentenceVectors.open(data.path, len(self.chunks)) if data.path else None
         if not (len(self.chunks) == dense.size == bm25.n_docs):
             raise CorruptIndex(
                 f"The index in {data.path} has {len(self.chunks)} chunks, {dense.size} vectors and "
@@ -128,6 +131,10 @@ class Searcher:
         dense = load_dense(folder, data.manifest["dense"])
         bm25 = BM25Index.load(folder / "bm25")
         return cls(data, embedder, dense, bm25)
+
+    def query_vector(self, text: str) -> np.ndarray:
+        """The (cached, read-only) vector of a normalised query text."""
+        return self._query_vector(text)
 
     def _embed_query(self, text: str) -> np.ndarray:
         vector = self.embedder.embed_queries([text])[0]
@@ -291,9 +298,10 @@ class Searcher:
         """Where query terms occur in a chunk, as offsets into its published text.
 
         Only the chunk's own text is normalised (cached per chunk), not its whole report:
-        highlighting ten hits must stay cheap however long the reports are.
+        highlighting ten hits must stay cheap however long the reports are. Which terms are
+        marked is highlight_terms()'s choice.
         """
-        terms = {t for t in terms if len(t) >= 2 or not t.isascii()}
+        terms = highlight_terms(terms, self.tokenizer.stopwords)
         if not terms:
             return ()
         norm = self._chunk_normalized(chunk.chunk_id)
@@ -306,6 +314,18 @@ class Searcher:
 
     def _normalize_chunk(self, chunk_id: str) -> NormalizedText:
         return normalize(self.chunk_by_id(chunk_id).text)
+
+
+def highlight_terms(terms: set[str], stopwords: frozenset[str] = frozenset()) -> set[str]:
+    """The query terms worth marking: words of two or more characters, never stop words.
+
+    Search mode also emits the single characters jieba could not join (受 of 执法人员受培训),
+    which occur in almost every passage; they are marked only when the query has no longer
+    term. A lone ASCII letter or digit is never marked.
+    """
+    terms = {t for t in terms if t and t not in stopwords}
+    words = {t for t in terms if len(t) >= 2}
+    return words or {t for t in terms if not t.isascii()}
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

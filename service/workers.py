@@ -1,9 +1,18 @@
-"""Gunicorn worker hooks shared by gunicorn.conf.py (Procfile) and `python -m service` (make run)."""
+"""Gunicorn worker hooks and worker class shared by gunicorn.conf.py (Procfile) and `python -m service` (make run)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
+
+from gunicorn import util
+from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
+from gunicorn.workers.gthread import ThreadWorker
+
+# Gunicorn's own ceiling (its default is 4094). A query of the 500 characters the API allows
+# is up to 4.5 kB once its Chinese is percent-encoded, which the default refused as HTML.
+LIMIT_REQUEST_LINE = 8190
 
 
 def post_fork(server, worker) -> None:
@@ -27,3 +36,38 @@ def worker_exit(server, worker) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)
+
+
+def oversize_refusal(error: Exception) -> tuple[int, str, str, str] | None:
+    """Status, reason, code and sentence for a request gunicorn refuses as too long to read; else None."""
+    if isinstance(error, LimitRequestLine):
+        return 414, "URI Too Long", "uri_too_long", (
+            f"The request's address is longer than the {LIMIT_REQUEST_LINE} bytes the service reads; "
+            "a query or question is at most 500 characters, and /api/ask and /api/ask.csv also take it "
+            "by POST as a JSON body.")
+    if isinstance(error, LimitRequestHeaders):
+        return 431, "Request Header Fields Too Large", "headers_too_large", (
+            "The request's headers are larger than the service reads; send fewer or shorter headers.")
+    return None
+
+
+class JsonErrorWorker(ThreadWorker):
+    """The gthread worker, answering a request too long to read with the API's JSON error instead of HTML.
+
+    Gunicorn refuses such a request before the app sees it; every other error is gunicorn's own.
+    """
+
+    def handle_error(self, req, client, addr, exc):
+        refusal = oversize_refusal(exc)
+        if refusal is None:
+            return super().handle_error(req, client, addr, exc)
+        status, reason, code, message = refusal
+        self.log.warning("Invalid request from ip=%s: %s", (addr or ("",))[0], exc)
+        body = json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
+        head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n").encode("latin-1")
+        try:
+            util.write_nonblock(client, head + body)
+        except OSError:
+            self.log.debug("Failed to send the error response.")
+        return None

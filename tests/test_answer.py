@@ -1,15 +1,7 @@
-"""Answers: which-lists decided over the whole corpus, facts from quotes, every quote verbatim."""
-import json
-from pathlib import Path
-
+"""Answers: question kinds, facts from quotes, open answers; every quote verbatim (which-lists: test_which.py)."""
 import pytest
 
 from service.answer import classify, level_asked, which_topic_text
-from tests.conftest import SHARED
-
-ROOT = Path(__file__).resolve().parent.parent
-DEV_WHICH = [json.loads(l) for l in (SHARED / "eval" / "dev_which.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
-OUR_WHICH = [json.loads(l) for l in (ROOT / "bench" / "data" / "which_cases.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
 
 
 def _assert_verbatim(searcher, answer):
@@ -18,44 +10,6 @@ def _assert_verbatim(searcher, answer):
         assert citation.quote and original[citation.start : citation.end] == citation.quote
         assert citation.url == f"/reports/{citation.doc_id}#q-{citation.start}-{citation.end}"
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
-
-
-WHICH_PARAMS = [
-    pytest.param(c, id=c["q"][:14], marks=[pytest.mark.xfail(reason=c["hard"], strict=True)] if c.get("hard") else [])
-    for c in DEV_WHICH + OUR_WHICH
-]
-
-
-@pytest.mark.parametrize("case", WHICH_PARAMS)
-def test_which_questions_list_exactly_the_places(answerer, searcher, case):
-    answer = answerer.answer(case["q"])
-    assert answer.kind == "which"
-    assert {g.issuer for g in answer.groups} == set(case["issuers"])
-    _assert_verbatim(searcher, answer)
-    if case["issuers"]:
-        assert f"共有 {len(case['issuers'])} 个地方" in answer.answer
-    else:
-        assert "没有找到" in answer.answer
-
-
-def test_mean_f1_on_our_which_set_is_at_least_0_9(answerer):
-    scores = []
-    for case in OUR_WHICH:
-        got, want = {g.issuer for g in answerer.answer(case["q"]).groups}, set(case["issuers"])
-        tp = len(got & want)
-        scores.append(1.0 if got == want else (2 * tp / (len(got) + len(want)) if got or want else 1.0))
-    assert sum(scores) / len(scores) >= 0.9
-
-
-def test_single_characters_and_scattered_words_are_not_evidence(answerer):
-    # 进 matches inside 进一步, 企业 inside 走进企业: neither shows 法治宣传进企业.
-    assert answerer.answer("哪些地方开展了法治宣传进企业活动？").groups == ()
-
-
-def test_a_place_that_only_talks_around_the_topic_is_left_out(answerer):
-    # 粤海 writes about 公共法律服务 shortcomings, 坦洲 about its level: neither has 站点.
-    answer = answerer.answer("哪些地方建有公共法律服务站点?")
-    assert {g.issuer for g in answer.groups} == {"翠苑街道", "海珠区"}
 
 
 def test_fact_answer_gives_the_figure_from_its_quote(answerer, searcher):

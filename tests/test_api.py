@@ -3,15 +3,18 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import DOC_HAIZHU, DOC_YUEHAI, free_port, gunicorn_workers
+from tests.conftest import CORPUS, DOC_HAIZHU, DOC_YUEHAI, free_port, gunicorn_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,9 +91,13 @@ def test_ask_which_shape(client):
     body = client.post("/api/ask", json={"question": "哪些地方推行“容缺受理”?"}).get_json()
     assert body["kind"] == "which"
     assert [g["issuer"] for g in body["groups"]] and {g["issuer"] for g in body["groups"]} == {"粤海街道", "坦洲镇"}
+    numbers = [citation["n"] for citation in body["citations"]]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert [int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])] == numbers  # each cited once, in order
+    cited_by_group = {g["doc_id"]: {c["n"] for c in g["citations"]} for g in body["groups"]}
     for citation in body["citations"]:
         assert set(citation) >= {"n", "chunk_id", "doc_id", "section", "quote", "start", "end"}
-        assert f"[{citation['n']}]" in body["answer"] or citation["n"] > len(body["groups"])
+        assert citation["n"] in cited_by_group[citation["doc_id"]] and "容缺受理" in citation["quote"]
 
 
 def test_ask_with_filters(client):
@@ -159,3 +166,71 @@ def test_a_browser_gets_an_html_404_for_a_missing_page(client):
     page = client.get("/no-such-page", headers={"Accept": "text/html"})
     assert page.status_code == 404 and page.mimetype == "text/html"
     assert client.get("/api/no-such", headers={"Accept": "text/html"}).mimetype == "application/json"
+
+
+@pytest.fixture(scope="module")
+def gunicorn_base(tmp_path_factory):
+    """Gunicorn started as the Procfile starts it (gunicorn.conf.py), over a fake-embedder index; its base URL."""
+    from indexer.build import build_index
+    from indexer.embed import HashingEmbedder
+
+    folder = tmp_path_factory.mktemp("gunicorn")
+    build_index(CORPUS, folder / "index", HashingEmbedder())
+    port = free_port()
+    env = {**os.environ, "PORT": str(port), "WEB_CONCURRENCY": "1", "FAZHI_THREADS": "2",
+           "FAZHI_INDEX_DIR": str(folder / "index"), "FAZHI_CORPUS_DIR": str(CORPUS), "FAZHI_MODEL": "fake-hashing"}
+    log = folder / "gunicorn.log"  # a file, not a pipe: a stuck worker must not hang the test
+    with log.open("wb") as stderr_file:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py", "service:create_app()"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr_file,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(log.read_text(encoding="utf-8", errors="replace"))
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    stderr = log.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in stderr, stderr
+    workers, stuck = gunicorn_workers(stderr)
+    assert workers and not stuck, f"workers {stuck} did not exit after SIGTERM:\n{stderr}"
+
+
+@pytest.mark.parametrize(
+    "path, name, value, status, code",
+    [
+        ("/api/search", "q", "a" * 6000, 400, "bad_parameter"),  # 6 kB: read by gunicorn, refused by the app
+        ("/api/search", "q", "法" * 600, 400, "bad_parameter"),  # 5.4 kB encoded: over gunicorn's default 4094
+        ("/api/search", "q", "法" * 6000, 414, "uri_too_long"),  # 54 kB: over gunicorn's ceiling of 8190
+        ("/api/ask.csv", "question", "a" * 10_000, 414, "uri_too_long"),
+        ("/api/ask.csv", "question", "法" * 10_000, 414, "uri_too_long"),
+    ],
+    ids=["search-6000-latin", "search-600-chinese", "search-6000-chinese", "csv-10000-latin", "csv-10000-chinese"],
+)
+def test_over_long_get_parameters_are_json_errors_over_real_http(gunicorn_base, path, name, value, status, code):
+    url = f"{gunicorn_base}{path}?{urllib.parse.urlencode({name: value})}"
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(url, timeout=30)
+    response = caught.value
+    body = response.read().decode("utf-8")
+    assert response.code == status and response.headers.get_content_type() == "application/json", body[:300]
+    assert "<html" not in body.lower()
+    error = json.loads(body)["error"]
+    assert error["code"] == code
+    assert error["message"][:1].isupper() and error["message"].endswith(".") and len(error["message"].split()) > 5
+
+
+def test_a_query_of_the_longest_allowed_length_is_answered_over_real_http(gunicorn_base):
+    url = f"{gunicorn_base}/api/search?{urllib.parse.urlencode({'q': '法治' * 250, 'mode': 'bm25', 'k': 3})}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200 and len(json.load(response)["results"]) == 3

@@ -22,7 +22,6 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-SCREENSHOT = ROOT / "docs" / "screenshot-answer.png"
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 pytestmark = [
@@ -107,28 +106,24 @@ def page(browser, server):
     context.close()
 
 
-def _ask(page, question: str) -> float:
-    """Type the question, press Enter, wait for the answer; the milliseconds it took, test-side."""
+def _ask(page, question: str) -> None:
+    """Type the question, press Enter, wait for the answer (or its error) to be shown."""
     page.fill("#q", question)
-    started = time.perf_counter()
     page.press("#q", "Enter")
     page.wait_for_selector("#answer[data-state=done], #answer[data-state=error]", state="attached")
-    return (time.perf_counter() - started) * 1000
 
 
-def test_which_question_lists_exactly_the_places_quickly(page):
+def test_which_question_lists_exactly_the_places(page, tmp_path):
     page.goto("/")
     page.wait_for_selector("#facet-groups .facet")
-    # Enter -> answer painted, on the page's own clock (no test-driver round trips).
+    # How fast the answer is painted is bench/'s to measure; here: Enter alone paints it, once.
     page.evaluate("""() => document.getElementById('q').addEventListener('keydown', (event) => {
         if (event.key === 'Enter') window.enterPressedAt = performance.now();
     }, { capture: true, once: true })""")
-    elapsed = _ask(page, "哪些地方推行“容缺受理”?")
+    _ask(page, "哪些地方推行“容缺受理”?")
+    assert page.get_attribute("#answer", "data-state") == "done"
     page.wait_for_selector("#answer[data-painted-at]", state="attached")
-    in_page = page.evaluate("document.getElementById('answer').dataset.paintedAt - window.enterPressedAt")
-    print(f"\nEnter -> answer on screen: {in_page:.0f} ms in the page (goal < 300 ms); "
-          f"{elapsed:.0f} ms seen by the test driver")
-    assert in_page < 3000
+    assert page.evaluate("document.getElementById('answer').dataset.paintedAt - window.enterPressedAt") > 0
 
     places = page.locator("#answer .place .place-name").all_text_contents()
     assert sorted(places) == sorted(["粤海街道", "坦洲镇"])
@@ -145,8 +140,9 @@ def test_which_question_lists_exactly_the_places_quickly(page):
     page.wait_for_selector("#facet-note:text('相关段落')")
     page.set_viewport_size({"width": 1280, "height": 1060})
     page.evaluate("window.scrollTo(0, 0)")
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    screenshot = tmp_path / "screenshot-answer.png"  # not docs/: a test run must not change tracked files
+    page.screenshot(path=str(screenshot))
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_citation_opens_the_report_with_the_sentence_highlighted_in_view(page):

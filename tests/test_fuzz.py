@@ -1,4 +1,4 @@
-"""Random input at every endpoint: never a 500, never slower than 5 s, always a JSON error for the API."""
+"""Random input at every endpoint: never a 5xx, never slower than 5 s, always a JSON error for the API."""
 from __future__ import annotations
 
 import io
@@ -49,13 +49,22 @@ def client(app):
 
 
 def check(response, started: float, api: bool = True) -> None:
-    """The properties every answer must have, whatever was sent."""
+    """The properties every answer must have, whatever was sent.
+
+    No 5xx: a 503 is right only while another writer holds the index, and nothing here runs
+    beside one, so a 503 would mean a fault (a busy lock left behind, a failed write).
+    """
     elapsed = time.monotonic() - started
-    assert response.status_code < 500 or response.status_code == 503, response.get_data(as_text=True)[:500]
+    status = response.status_code
     assert elapsed < LIMIT_SECONDS, f"took {elapsed:.1f} s"
-    if api and response.status_code >= 400:
+    if not api:
+        assert status < 500, response.get_data(as_text=True)[:500]
+        return
+    assert 200 <= status < 300 or 400 <= status < 500, response.get_data(as_text=True)[:500]
+    if status >= 400:
+        assert response.is_json, response.get_data(as_text=True)[:500]
         error = response.get_json()["error"]
-        assert error["code"] and error["message"]
+        assert error["code"] and error["message"].endswith((".", "。")), error
 
 
 def query_string(pairs: list[tuple[str, str]]) -> str:

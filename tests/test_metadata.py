@@ -11,9 +11,10 @@ from indexer.gazetteer import parse_gazetteer
 from indexer.metadata import extract_metadata
 from indexer.normalize import normalize
 from indexer.records import ReportMeta
+from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
-PROV31 = Path("/work/shared/ext/prov31-gwr")
+PROV31 = SHARED / "ext" / "prov31-gwr"
 
 
 def _meta(doc_id: str) -> ReportMeta:
@@ -53,7 +54,7 @@ def _docx_text(name: str) -> str:
     docx = pytest.importorskip("docx")
     path = PROV31 / f"2025年{name}政府工作报告.docx"
     if not path.exists():
-        pytest.skip(f"{path} is not available")
+        pytest.skip(f"../shared is not beside this checkout; {path} is not available.")
     return normalize("\n".join(p.text for p in docx.Document(str(path)).paragraphs)).text
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from indexer.chunking import split_sentences
+from indexer.sentence_vectors import chunk_sentences
 from service.search import Searcher
 
 # Words that carry the shape of a question, not its topic.
@@ -78,10 +78,7 @@ class SentenceTable:
 
     def _split(self, row: int) -> tuple[SentenceRef, ...]:
         chunk = self._chunks[row]
-        spans = split_sentences(chunk.search_text, 0, len(chunk.search_text))
-        texts = [chunk.search_text[a:b] for a, b in spans]
-        if len(texts) != len(chunk.sentences):
-            texts = [chunk.search_text] * len(chunk.sentences)  # keep alignment over precision
+        texts = chunk_sentences(chunk)
         return tuple(SentenceRef(row, i, t, s.start, s.end) for i, (t, s) in enumerate(zip(texts, chunk.sentences)))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from service.answer.evidence import Evidence, Topic, best_evidence, make_topic
+from service.answer.verifier import may_show
 from service.search import Filters, Searcher
 
 WHICH_MIN_COVERAGE = 0.6
@@ -35,8 +36,13 @@ def candidate_rows(searcher: Searcher, topic: Topic, mask: np.ndarray | None) ->
     return np.flatnonzero(allowed)
 
 
-def lexical_places(searcher: Searcher, topic_text: str, filters: Filters) -> list[tuple[str, list[Evidence]]]:
-    """(doc_id, best quotes) of every report with a sentence that repeats the topic's terms."""
+def lexical_places(searcher: Searcher, topic_text: str, filters: Filters,
+                   plans_count: bool = False, by_section: bool = True) -> list[tuple[str, list[Evidence]]]:
+    """(doc_id, best quotes) of every report with a sentence that repeats the topic's terms.
+
+    Where a sentence stands decides whether it can count (verifier.may_show). (`by_section=False`: the engine
+    as it was before, for the benchmarks.)
+    """
     topic = make_topic(searcher, topic_text, drop_single_chars=True)
     if not topic.terms and not topic.required:
         return []
@@ -44,6 +50,9 @@ def lexical_places(searcher: Searcher, topic_text: str, filters: Filters) -> lis
     per_doc: dict[str, list[Evidence]] = {}
     for evidence in best_evidence(searcher, topic, rows):
         if not shows_topic(topic, evidence):
+            continue
+        label = searcher.chunks.label(evidence.sentence.row) if by_section else ""
+        if by_section and not may_show(label, plans_count):
             continue
         doc_id = searcher.chunks.doc_id(evidence.sentence.row)
         quotes = per_doc.setdefault(doc_id, [])

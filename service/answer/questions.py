@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from service.answer.answer_types import expected_type
+
 KINDS = ("which", "fact", "open")
 _PLACE_NOUNS = (
     r"地方|街道|乡镇|镇街|镇|乡|区县|区|县|市|城市|地市|省份|省区市|省市|省|自治区|单位|地区|基层政府|政府|部门|年份|年"
@@ -34,7 +36,7 @@ def classify(question: str) -> str:
     """'which' for 哪些地方/街道/城市…, 'fact' for a figure or date, 'open' otherwise."""
     if _WHICH.search(question):
         return "which"
-    if _FACT.search(question):
+    if _FACT.search(question) or expected_type(question) is not None:
         return "fact"
     return "open"
 

@@ -1,0 +1,134 @@
+"""One vector per sentence of every chunk, so answers can weigh each sentence by meaning.
+
+A chunk's vector mixes the several things its sentences say; a which-question asks whether
+one sentence shows one practice. So the indexer also embeds each sentence alone (the
+sentence split the answer layer quotes from), stored float16 in ``sentences.npy`` with
+``sentences.offsets.npy`` (row r's sentences are ``offsets[r]:offsets[r+1]``) and
+``sentences.hashes.npy`` (content hashes, so a rebuild embeds only new sentences).
+The service memory-maps the vectors: only the rows a question looks at are read.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from indexer.chunking import split_sentences
+from indexer.errors import CorruptIndex
+from indexer.records import Chunk
+
+VECTORS_FILE = "sentences.npy"
+OFFSETS_FILE = "sentences.offsets.npy"
+HASHES_FILE = "sentences.hashes.npy"
+BATCH = 32
+
+
+def chunk_sentences(chunk: Chunk) -> list[str]:
+    """The normalised sentences of a chunk, aligned with chunk.sentences (the quotable spans).
+
+    When the split of the normalised text does not line up with the published spans, each
+    span gets the whole chunk text: alignment matters more than precision.
+    """
+    spans = split_sentences(chunk.search_text, 0, len(chunk.search_text))
+    texts = [chunk.search_text[a:b] for a, b in spans]
+    if len(texts) != len(chunk.sentences):
+        return [chunk.search_text] * len(chunk.sentences)
+    return texts
+
+
+def _hash(model: str, text: str) -> bytes:
+    return hashlib.sha256(f"{model}\x00s\x00{text}".encode("utf-8")).digest()[:16]
+
+
+def _previous(folder: Path | None) -> dict[bytes, np.ndarray]:
+    """Hash -> vector of a previous generation's sentences (empty when it has none)."""
+    if folder is None or not (folder / HASHES_FILE).is_file():
+        return {}
+    try:
+        hashes = np.load(folder / HASHES_FILE)
+        vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
+    except (OSError, ValueError):
+        return {}
+    if len(hashes) != len(vectors):
+        return {}
+    return {bytes(h): vectors[i] for i, h in enumerate(hashes)}
+
+
+def embed_sentences(
+    chunks: Sequence[Chunk], embedder, previous_folder: Path | None,
+    progress: Callable[[Iterable, str, int], Iterable],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """(vectors float16, offsets, hashes, how many were embedded now) for every chunk's sentences."""
+    texts: list[str] = []
+    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
+    for row, chunk in enumerate(chunks):
+        sentences = chunk_sentences(chunk)
+        texts.extend(sentences)
+        offsets[row + 1] = offsets[row] + len(sentences)
+    hashes = [_hash(embedder.name, t) for t in texts]
+    cached = _previous(previous_folder)
+    vectors = np.zeros((len(texts), embedder.dim), dtype=np.float16)
+    todo = []
+    for i, h in enumerate(hashes):
+        if h in cached and cached[h].shape == (embedder.dim,):
+            vectors[i] = cached[h]
+        else:
+            todo.append(i)
+    for start in progress(range(0, len(todo), BATCH), "embedding sentences", (len(todo) + BATCH - 1) // BATCH):
+        rows = todo[start:start + BATCH]
+        vectors[rows] = embedder.embed_passages([texts[i] for i in rows]).astype(np.float16)
+    return vectors, offsets, np.array(hashes, dtype="S16"), len(todo)
+
+
+def save_sentences(folder: Path, vectors: np.ndarray, offsets: np.ndarray, hashes: np.ndarray) -> dict:
+    """Write the three files; returns the manifest entry."""
+    np.save(folder / VECTORS_FILE, np.ascontiguousarray(vectors, dtype=np.float16))
+    np.save(folder / OFFSETS_FILE, offsets)
+    np.save(folder / HASHES_FILE, hashes)
+    return {"sentences": {"count": int(len(vectors)), "dtype": "float16"}}
+
+
+class SentenceVectors:
+    """The sentence vectors of a generation, memory-mapped; rows of a chunk found by offset."""
+
+    def __init__(self, vectors: np.ndarray, offsets: np.ndarray):
+        self.vectors = vectors
+        self.offsets = offsets
+
+    @classmethod
+    def open(cls, folder: Path, n_chunks: int) -> "SentenceVectors | None":
+        """The generation's sentence vectors; None for a generation built before they existed."""
+        if not (folder / VECTORS_FILE).is_file():
+            return None
+        try:
+            vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
+            offsets = np.load(folder / OFFSETS_FILE)
+        except (OSError, ValueError) as error:
+            raise CorruptIndex(f"The sentence vectors in {folder} cannot be read ({error}); rebuild the index.") from error
+        if len(offsets) != n_chunks + 1 or offsets[-1] != len(vectors):
+            raise CorruptIndex(f"The sentence vectors in {folder} do not match its chunks; rebuild the index.")
+        return cls(vectors, offsets)
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def rows_of(self, chunk_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sentence ids, their chunk rows) of the given chunk rows, in order."""
+        chunk_rows = np.asarray(chunk_rows, dtype=np.int64)
+        starts, ends = self.offsets[chunk_rows], self.offsets[chunk_rows + 1]
+        counts = ends - starts
+        ids = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
+        return ids, np.repeat(chunk_rows, counts)
+
+    def similarities(self, query: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of the query with the given sentences (all of them when ids is None)."""
+        query = np.asarray(query, dtype=np.float32)
+        if ids is None:
+            out = np.empty(len(self.vectors), dtype=np.float32)
+            step = 65536
+            for a in range(0, len(self.vectors), step):
+                out[a:a + step] = np.asarray(self.vectors[a:a + step], dtype=np.float32) @ query
+            return out
+        return np.asarray(self.vectors[ids], dtype=np.float32) @ query

@@ -1,0 +1,186 @@
+"""Sentence evidence by meaning: which sentences of the corpus say what a question describes.
+
+Three signals, each cheap at scale:
+
+- **dense**: the question's vector against every sentence vector the filters allow (all of
+  them up to EXHAUSTIVE_SENTENCES; beyond that the sentences of the best chunks by the
+  chunk index, plus the lexical recall below), normalised against a fixed background sample
+  of sentences so that "how far above the usual" means the same for every question;
+- **the corpus's own wording**: the terms shared by the sentences that sit nearest the
+  question (pseudo-relevance feedback), weighted by how distinctive they are: 「商业区设立
+  小型法庭」 learns 商圈微法庭 from the sentences that say it;
+- **the question's own terms**: weighted coverage as in evidence.py.
+
+Candidates found by the learned terms anywhere in the corpus are scored too, so a report
+whose sentence uses the learned term but sits outside the dense top is not missed.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.answer.evidence import GENERIC_WORDS, Topic, make_topic, score_sentence, sentence_table, SentenceRef
+from service.search import Searcher
+
+EXHAUSTIVE_SENTENCES = 400_000  # score every allowed sentence up to this many
+DENSE_CHUNKS = 300  # beyond it: sentences of the best chunks by the chunk index
+BACKGROUND = 4096  # sentences in the background sample
+FEEDBACK_SENTENCES = 8  # nearest sentences the corpus's wording is learned from
+FEEDBACK_TEMPERATURE = 0.02  # cosine units: how fast a feedback sentence's weight falls behind the best
+LEARNED_TERMS = 6
+MAX_TERM_SHARE = 0.15  # a learned term in more than this share of chunks is not distinctive
+CHUNK_CONTEXT = 0.5  # weight of the chunk's cosine beside the sentence's (dev split of the seeds)
+DETAIL_SENTENCES = 1500  # sentences whose full features are computed (best by dense, then by terms)
+
+
+@dataclass(frozen=True)
+class SentenceEvidence:
+    """One candidate sentence with the signals the verifier weighs."""
+
+    ref: SentenceRef
+    doc_id: str
+    label: str
+    similarity: float  # cosine with the question (plus CHUNK_CONTEXT x its chunk's)
+    z: float  # standard deviations above the background
+    dz: float  # z minus the best z of any candidate (<= 0)
+    gap: float  # similarity minus the best similarity of any candidate (<= 0)
+    coverage: float  # share of the question's term weight in the sentence
+    learned: float  # share of the learned terms' weight in the sentence
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MeaningScan:
+    """What a question's scan found: candidate sentences and the terms learned from the corpus."""
+
+    evidence: tuple[SentenceEvidence, ...]
+    learned_terms: tuple[tuple[str, float], ...]
+    exhaustive: bool
+
+
+def _background(searcher: Searcher) -> tuple[np.ndarray, np.ndarray]:
+    """A fixed sample of (sentence vectors, their chunks' vectors), drawn once per generation."""
+    cached = getattr(searcher, "_sentence_background", None)
+    if cached is None:
+        total = len(searcher.sentences)
+        rng = np.random.default_rng(20261201)
+        ids = np.sort(rng.choice(total, size=min(BACKGROUND, total), replace=False)) if total else np.zeros(0, int)
+        rows = np.searchsorted(searcher.sentences.offsets, ids, side="right") - 1
+        cached = (np.asarray(searcher.sentences.vectors[ids], dtype=np.float32), searcher.dense.row_vectors(rows))
+        searcher._sentence_background = cached
+    return cached
+
+
+def similarities(searcher: Searcher, query: np.ndarray, ids: np.ndarray, chunk_rows: np.ndarray) -> np.ndarray:
+    """Each sentence's cosine with the question, plus CHUNK_CONTEXT times its chunk's.
+
+    A sentence alone often leaves out what it is about (「打通…的快速渠道」); its chunk,
+    embedded with its headings, says it.
+    """
+    unique, inverse = np.unique(chunk_rows, return_inverse=True)
+    chunk_sims = searcher.dense.row_vectors(unique) @ query
+    return searcher.sentences.similarities(query, ids) + CHUNK_CONTEXT * chunk_sims[inverse]
+
+
+def _allowed_sentences(searcher: Searcher, mask: np.ndarray | None, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """(sentence ids, their chunk rows, exhaustive?) the dense scan looks at."""
+    vectors = searcher.sentences
+    n_chunks = len(searcher.chunks)
+    if len(vectors) <= EXHAUSTIVE_SENTENCES:
+        rows = np.arange(n_chunks) if mask is None else np.flatnonzero(mask)
+        ids, chunk_rows = vectors.rows_of(rows)
+        return ids, chunk_rows, True
+    ids_, _ = searcher.dense.search(query, DENSE_CHUNKS, mask=mask)
+    ids, chunk_rows = vectors.rows_of(np.asarray(ids_, dtype=np.int64))
+    return ids, chunk_rows, False
+
+
+def learn_terms(searcher: Searcher, texts: list[str], weights: list[float], question_terms: set[str]) -> list[tuple[str, float]]:
+    """Distinctive terms the nearest sentences share, weighted by closeness and rarity."""
+    n = max(searcher.bm25.n_docs, 1)
+    doc_freq = searcher.bm25.doc_freq()
+    scores: dict[str, float] = {}
+    for text, weight in zip(texts, weights):
+        tokens = set(searcher.query_tokens(text))
+        for token in tokens:
+            if len(token) < 2 or token in GENERIC_WORDS or not re.search(r"[\u4e00-\u9fffA-Za-z]", token):
+                continue
+            if token not in question_terms and any(token != o and token in o for o in tokens):
+                continue  # 任人 inside 责任人: the longer word is the term
+            col = searcher.bm25.term_ids.get(token)
+            df = int(doc_freq[col]) if col is not None else 0
+            if df == 0 or df > MAX_TERM_SHARE * n:
+                continue
+            scores[token] = scores.get(token, 0.0) + weight * math.log(1 + n / df)
+    total = sum(weights) or 1.0
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:LEARNED_TERMS]
+    return [(t, s / total) for t, s in ranked if t not in question_terms]
+
+
+def _learned_share(terms: list[tuple[str, float]], text: str) -> tuple[float, tuple[str, ...]]:
+    total = sum(w for _, w in terms) or 1.0
+    found = [t for t, _ in terms if t in text]
+    return sum(w for t, w in terms if t in found) / total, tuple(found)
+
+
+def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vector: np.ndarray) -> MeaningScan:
+    """Candidate sentences of every report the mask allows, with their signals."""
+    ids, chunk_rows, exhaustive = _allowed_sentences(searcher, mask, query_vector)
+    if len(ids) == 0:
+        return MeaningScan((), (), exhaustive)
+    sims = similarities(searcher, query_vector, ids, chunk_rows)
+    sample_sentences, sample_chunks = _background(searcher)
+    background = sample_sentences @ query_vector + CHUNK_CONTEXT * (sample_chunks @ query_vector)
+    mean, std = float(background.mean()), float(background.std()) or 1.0
+    table = sentence_table(searcher)
+
+    def ref_of(position: int) -> SentenceRef:
+        row = int(chunk_rows[position])
+        local = int(ids[position] - searcher.sentences.offsets[row])
+        return table.sentences(row)[local]
+
+    order = np.argsort(-sims, kind="stable")
+    best = float(sims[order[0]])
+    feedback = [ref_of(int(p)) for p in order[:FEEDBACK_SENTENCES]]
+    feedback_weights = [math.exp((float(sims[p]) - best) / FEEDBACK_TEMPERATURE) for p in order[:FEEDBACK_SENTENCES]]
+    topic: Topic = make_topic(searcher, topic_text, drop_single_chars=True)
+    question_terms = {t for t, _ in topic.terms}
+    learned = learn_terms(searcher, [r.text for r in feedback], feedback_weights, question_terms)
+
+    # Detailed features for the best sentences by meaning and every sentence holding a learned
+    # or quoted term (exhaustive lexical recall over the allowed rows).
+    detail = set(int(p) for p in order[:DETAIL_SENTENCES])
+    lexical_terms = [t for t, _ in learned[:3]] + list(topic.required)
+    if lexical_terms:
+        hit_rows = np.flatnonzero(searcher.bm25.scores(lexical_terms) > 0)
+        for name in topic.required:
+            hit_rows = np.union1d(hit_rows, searcher.chunks.rows_containing(name))
+        if mask is not None:
+            hit_rows = hit_rows[mask[hit_rows]]
+        if exhaustive:
+            detail.update(int(p) for p in np.flatnonzero(np.isin(chunk_rows, hit_rows)))
+        else:
+            extra_ids, extra_rows = searcher.sentences.rows_of(np.setdiff1d(hit_rows, np.unique(chunk_rows)))
+            if len(extra_ids):
+                ids = np.concatenate([ids, extra_ids])
+                chunk_rows = np.concatenate([chunk_rows, extra_rows])
+                sims = np.concatenate([sims, similarities(searcher, query_vector, extra_ids, extra_rows)])
+                detail.update(range(len(ids) - len(extra_ids), len(ids)))
+    evidence = []
+    for position in sorted(detail):
+        ref = ref_of(position)
+        lexical = score_sentence(topic, ref.text)
+        if lexical is None:  # a quoted name is missing
+            continue
+        share, found = _learned_share(learned, ref.text.lower())
+        row = int(chunk_rows[position])
+        evidence.append(SentenceEvidence(
+            ref=ref, doc_id=searcher.chunks.doc_id(row), label=searcher.chunks.label(row),
+            similarity=float(sims[position]), z=(float(sims[position]) - mean) / std,
+            dz=(float(sims[position]) - best) / std, gap=float(sims[position]) - best, coverage=lexical.coverage, learned=share,
+            matched=tuple(lexical.matched) + found,
+        ))
+    return MeaningScan(tuple(evidence), tuple(learned), exhaustive)

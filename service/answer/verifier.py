@@ -1,0 +1,71 @@
+"""The which-verifier: does a report show the practice a question describes?
+
+Each candidate sentence gets one score from the signals of meaning.py:
+
+    score = z + COVERAGE * coverage + LEARNED * learned
+
+(z: standard deviations of meaning above the background; coverage and learned: shares of the
+question's own and of the learned terms' weight in the sentence). A report's score is its best
+sentence's. A report is listed when its score is at least FLOOR and within MARGIN of the best
+report's: how far above the usual a sentence must sit, and how close to the best answer.
+
+Where a sentence stands is a rule, not a weight: one under 存在的问题 names what is lacking
+and never shows a practice done; one under 下一步安排 (a work report's part on the coming
+year included) shows a plan, which is what a question about plans asks for and nothing else.
+
+The four numbers live in verifier.json with the cases they were chosen on (a grid search over
+the development split of bench/data/which_seeds.jsonl and which_large.jsonl, never the
+validation split) and are chosen again by ``bench/tune_which.py``.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.sections import LABEL_PLANS, LABEL_PROBLEMS
+from service.answer.meaning import SentenceEvidence
+
+WEIGHTS_FILE = Path(__file__).with_name("verifier.json")
+PARAMETERS = ("coverage", "learned", "floor", "margin")
+_ASKS_PLANS = re.compile(r"计划|打算|准备|下一步|明年|将要|拟|规划|\bplan", re.IGNORECASE)
+
+
+def asks_about_plans(question: str) -> bool:
+    """「哪些地方计划…」: plans count as evidence."""
+    return bool(_ASKS_PLANS.search(question))
+
+
+def may_show(label: str, plans_asked: bool) -> bool:
+    """Whether a sentence under this section label can show what the question asks for."""
+    if label == LABEL_PROBLEMS:
+        return False
+    return (label == LABEL_PLANS) == plans_asked
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """The weights of the sentence score and the two thresholds of the decision."""
+
+    coverage: float
+    learned: float
+    floor: float
+    margin: float
+    chosen_on: str = ""
+
+    @classmethod
+    def load(cls, path: Path = WEIGHTS_FILE) -> "Verifier":
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return cls(**{name: float(data[name]) for name in PARAMETERS}, chosen_on=data.get("chosen_on", ""))
+
+    def to_dict(self) -> dict:
+        return {**{name: getattr(self, name) for name in PARAMETERS}, "chosen_on": self.chosen_on}
+
+    def score(self, evidence: SentenceEvidence) -> float:
+        """How strongly one sentence shows the practice."""
+        return evidence.z + self.coverage * evidence.coverage + self.learned * evidence.learned
+
+    def accepts(self, score: float, best: float) -> bool:
+        """Whether a report with this score is listed, given the best report's."""
+        return score >= self.floor and score >= best - self.margin

@@ -1,0 +1,149 @@
+"""Typed facts: answer types read from questions, typed values found in sentences, answers checked on the corpus."""
+import pytest
+
+from service.answer.answer_types import expected_type, find_values, units_compatible
+from service.answer.facts import answer_fact
+from service.search import Filters
+
+
+@pytest.mark.parametrize(
+    "question, kind, unit",
+    [
+        ("海珠区提供法律援助多少件？", "count", "件"),
+        ("坦洲镇推行简案快办办了多少宗？", "count", "宗"),
+        ("翠苑街道有几人持有法律职业资格证？", "count", "人"),
+        ("海珠区的行政诉讼败诉率是多少？", "rate", ""),
+        ("调解案件占比百分之几？", "rate", ""),
+        ("翠苑街道的处罚金额合计多少万元？", "amount", ""),
+        ("粤海街道的报告是什么时候写的？", "date", ""),
+        ("黄姑山社区食堂哪一年落地？", "date", ""),
+        ("翠苑街道请的是哪家律师事务所？", "name", ""),
+        ("粤海街道和哪个法院成立了商圈微法庭？", "name", ""),
+        ("翠苑街道的人民调解组织包括哪些？", "list", ""),
+        ("How many legal aid cases did Haizhu handle?", "count", ""),
+        ("What is the losing rate of administrative lawsuits?", "rate", ""),
+        ("How much money was spent on legal aid?", "amount", ""),
+        ("When was the report signed?", "date", ""),
+        ("Who is the name of the law firm?", "name", ""),
+    ],
+)
+def test_expected_type(question, kind, unit):
+    asked = expected_type(question)
+    assert asked is not None and asked.kind == kind and asked.unit == unit
+
+
+def test_a_question_without_a_wanted_value_has_no_type():
+    assert expected_type("海珠区如何推进普法？") is None
+
+
+def test_a_bare_how_much_may_be_answered_by_a_share():
+    assert expected_type("粤海街道违规入户充电报警下降了多少？").accepts == {"rate"}
+    assert expected_type("海珠区法律援助有多少？").accepts == {"count", "rate"}
+
+
+@pytest.mark.parametrize(
+    "text, kind, value, unit",
+    [
+        ("提供法律援助1298件。", "count", "1298件", "件"),
+        ("组织34名行政执法人员参加考试", "count", "34名", "名"),
+        ("健全九个社区人民调解室", "count", "九个", "个"),
+        ("累计培训人员1000人次", "count", "1000人次", "人次"),
+        ("全区公开发布政府信息超1.1万条", "count", "1.1万条", "条"),
+        ("开展各类法制宣传活动80余场次", "count", "80余场次", "场次"),
+        ("败诉4件，败诉率57%。", "rate", "57%", ""),
+        ("一次性化解率97.65%", "rate", "97.65%", ""),
+        ("覆盖率达到百分之九十五", "rate", "百分之九十五", ""),
+        ("企业设立网办率超95％", "rate", "95％", ""),
+        ("处罚金额合计140905元", "amount", "140905元", "元"),
+        ("投入资金三十万元", "amount", "三十万元", "元"),
+        ("2024年11月21日", "date", "2024年11月21日", ""),
+        ("并自2022年11月起，与浙江金道律所签约", "date", "2022年11月", ""),
+        ("在2024年12月底正式落地", "date", "2024年12月底", ""),
+        ("于3月15日召开会议", "date", "3月15日", ""),
+    ],
+)
+def test_find_values(text, kind, value, unit):
+    found = [v for v in find_values(text) if v.kind == kind]
+    assert [v.text for v in found] == [value]
+    assert text[found[0].start : found[0].end] == value and found[0].unit == unit
+
+
+def test_dates_claim_their_digits_before_counts():
+    values = find_values("2023年共发布各类信息2481条")
+    assert [(v.kind, v.text) for v in values] == [("date", "2023年"), ("count", "2481条")]
+
+
+def test_numerals_inside_fixed_expressions_and_ordinals_are_not_counts():
+    assert not find_values("大力推行“一件事一次办”，完成第三批培育", {"count"})
+    assert [v.text for v in find_values("招录一名专职法制员", {"count"})] == ["一名"]
+
+
+def test_names_start_after_the_joining_word():
+    names = [v.text for v in find_values("粤海街道与南山区人民法院对接成立“商圈微法庭”", {"name"})]
+    assert "南山区人民法院" in names and "商圈微法庭" in names
+
+
+def test_units_compatible():
+    assert units_compatible("宗", "件") and units_compatible("人", "人次") and units_compatible("", "项")
+    assert not units_compatible("人", "件")
+
+
+def _assert_verbatim(searcher, groups):
+    for group in groups:
+        for c in group.citations:
+            assert c.quote and searcher.reports[c.doc_id]["original"][c.start : c.end] == c.quote
+
+
+@pytest.mark.parametrize(
+    "question, issuer, value",
+    [
+        ("翠苑街道行政诉讼败诉率是多少？", "翠苑街道", "57%"),
+        ("翠苑街道行政复议案件调撤了多少件？", "翠苑街道", "7件"),
+        ("坦洲镇推行简案快办办了多少宗？", "坦洲镇", "37宗"),
+        ("海珠区提供法律援助多少件？", "海珠区", "1298件"),
+        ("天水郡街道12345热线转办案件受理答复了多少件？", "天水郡街道", "246件"),
+        ("翠苑街道的行政处罚金额合计多少元？", "翠苑街道", "140905元"),
+        ("粤海街道的报告是什么时候写的？", "粤海街道", "2024年11月21日"),
+        ("翠苑街道什么时候开始和金道律所签约的？", "翠苑街道", "2022年11月"),
+        ("粤海街道和哪个法院一起成立了商圈微法庭？", "粤海街道", "南山区人民法院"),
+    ],
+)
+def test_answerable_facts_quote_the_value(searcher, question, issuer, value):
+    text, groups = answer_fact(searcher, question, Filters())
+    assert len(groups) == 1 and groups[0].issuer == issuer
+    assert value in groups[0].citations[0].quote and value in text
+    _assert_verbatim(searcher, groups)
+
+
+def test_a_place_not_named_is_found_by_the_fact(searcher):
+    text, groups = answer_fact(searcher, "黄姑山社区食堂什么时候落地的？", Filters())
+    assert [g.issuer for g in groups] == ["翠苑街道"] and "2024年12月底" in text
+    _assert_verbatim(searcher, groups)
+
+
+@pytest.mark.parametrize(
+    "question, said",
+    [
+        ("海珠区的行政诉讼败诉率是多少？", "海珠区的报告没有写明行政诉讼败诉率。"),  # 出庭应诉率 is another rate
+        ("粤海街道2024年行政复议案件有多少件？", "粤海街道的报告没有写明2024年行政复议案件的数量。"),
+        ("坦洲镇的行政复议案件有多少件？", "坦洲镇的报告没有写明"),  # 非现场执法案件 is another count
+        ("天水郡街道的报告是什么时候写的？", "天水郡街道的报告没有写明报告的成文日期。"),  # no date line
+        ("海珠区处罚金额一共多少万元？", "海珠区的报告没有写明"),
+    ],
+)
+def test_unstated_facts_are_said_so_and_cite_nothing(searcher, question, said):
+    text, groups = answer_fact(searcher, question, Filters())
+    assert groups == [] and text.startswith(said)
+
+
+def test_the_answerer_keeps_related_passages_when_the_fact_is_unstated(answerer, searcher):
+    answer = answerer.answer("海珠区的行政诉讼败诉率是多少？")
+    assert answer.kind == "fact" and answer.groups == () and "没有写明" in answer.answer
+    assert answer.hits and not answer.citations
+
+
+def test_two_places_each_get_their_own_answer(searcher):
+    text, groups = answer_fact(searcher, "翠苑街道和海珠区的行政诉讼败诉率分别是多少？", Filters())
+    assert [g.issuer for g in groups] == ["翠苑街道"] and "57%" in text
+    assert "海珠区的报告没有写明" in text
+    _assert_verbatim(searcher, groups)
