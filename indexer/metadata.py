@@ -74,6 +74,10 @@ class _Mention:
     qualifier: str = ""  # an ancestor's name written right before it (广州市 in 广州市海珠区)
 
 
+LEVEL_NATIONAL = "国家"
+_NATIONAL = re.compile(r"国务院政府工作报告|我代表国务院|代表国务院向|国务院总理")
+
+
 def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None) -> ReportMeta:
     """What the report says about itself; source_* fields are left for the caller to fill.
 
@@ -91,7 +95,10 @@ def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None)
 
     issuer, place, ambiguous = _issuer(gaz, text, title_line, intro_title, opening)
     province = city = district = ""
-    if place is not None:
+    if _NATIONAL.search(" ".join((title_line, opening, text[:200]))):
+        # 「我代表国务院，向大会报告政府工作」: the State Council, not a place it names.
+        issuer, place, level = "国务院", None, LEVEL_NATIONAL
+    elif place is not None:
         province, city, district = _region(gaz, place, ambiguous)
         level = level_of(place)
     else:

@@ -10,6 +10,7 @@ The service memory-maps the vectors: only the rows a question looks at are read.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -23,6 +24,15 @@ VECTORS_FILE = "sentences.npy"
 OFFSETS_FILE = "sentences.offsets.npy"
 HASHES_FILE = "sentences.hashes.npy"
 BATCH = 32
+# A "sentence" of fewer word characters (「。」, a stray 「、」, a zero-width space) says nothing;
+# its vector would sit near every query. It is stored as zeros and never taken as evidence.
+MIN_WORD_CHARS = 4
+_WORD = re.compile(r"[\w\u4e00-\u9fff]")
+
+
+def says_something(text: str) -> bool:
+    """Whether a sentence has enough word characters to be embedded."""
+    return len(_WORD.findall(text)) >= MIN_WORD_CHARS
 
 
 def chunk_sentences(chunk: Chunk) -> list[str]:
@@ -72,6 +82,8 @@ def embed_sentences(
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float16)
     todo = []
     for i, h in enumerate(hashes):
+        if not says_something(texts[i]):
+            continue  # stays zero
         if h in cached and cached[h].shape == (embedder.dim,):
             vectors[i] = cached[h]
         else:

@@ -23,6 +23,8 @@ from service.fusion import HYBRID_WEIGHTS, score_fusion
 MODES = ("hybrid", "bm25", "dense")
 DEFAULT_K0 = 100
 FILTER_FIELDS = ("issuer", "level", "region", "year", "section")
+# 直辖市 are provinces in rank: 「哪些省份…」 asks about them too.
+PROVINCE_LEVEL_CITIES = frozenset({"北京市", "上海市", "天津市", "重庆市"})
 _REGION_SUFFIX = re.compile(r"(省|市|区|县|自治区|自治州|特别行政区)$")
 
 
@@ -194,7 +196,8 @@ class Searcher:
     def _doc_matches(self, meta: dict, filters: Filters) -> bool:
         if filters.issuer and filters.issuer not in (meta["issuer"], meta["title"]):
             return False
-        if filters.level and filters.level != meta["level"]:
+        if filters.level and filters.level != meta["level"] and not (
+                filters.level == "省" and meta["issuer"] in PROVINCE_LEVEL_CITIES):
             return False
         if filters.year and filters.year != meta["year"]:
             return False

@@ -110,7 +110,8 @@ def test_csv_export(client):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][:7] == ["issuer", "region", "year", "level", "quote", "section", "doc_id"]
-    assert {r[0] for r in rows[1:]} == {"翠苑街道", "坦洲镇", "海珠区"}
+    # 坦洲镇 writes 「严格落实“谁执法谁普法”」 only under 三、下一步工作设想: a plan, not done.
+    assert {r[0] for r in rows[1:]} == {"翠苑街道", "海珠区"}
 
 
 def test_unknown_paths_and_methods_are_json_errors(client):

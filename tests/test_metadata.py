@@ -206,3 +206,10 @@ def test_never_raises(text):
     meta = extract_metadata("h", text)
     assert meta.doc_id == "h"
     assert meta.year is None or 1949 <= meta.year <= 2100
+
+
+def test_a_state_council_report_is_issued_by_the_state_council_not_a_place_it_names():
+    text = ("2019年国务院政府工作报告\n各位代表：\n现在，我代表国务院，向大会报告政府工作。\n"
+            "一、2018年工作回顾\n澳门、高城乡……各地区各部门做了大量工作。\n")
+    meta = extract_metadata("national_x", text)
+    assert (meta.issuer, meta.level, meta.province) == ("国务院", "国家", "")

@@ -49,6 +49,7 @@ class SentenceEvidence:
     gap: float  # similarity minus the best similarity of any candidate (<= 0)
     coverage: float  # share of the question's term weight in the sentence
     learned: float  # share of the learned terms' weight in the sentence
+    done: bool  # the sentence reports something done (了/已/建成/a count…), not a directive
     matched: tuple[str, ...]
 
 
@@ -59,6 +60,17 @@ class MeaningScan:
     evidence: tuple[SentenceEvidence, ...]
     learned_terms: tuple[tuple[str, float], ...]
     exhaustive: bool
+
+
+_DONE = re.compile(
+    r"了|已|完成|实现|建成|建立起|落地|上线|启用|达到|累计|共计|新增|惠及|覆盖率?达|入选|获评|荣获|成功"
+    r"|\d+(?:\.\d+)?\s*(?:个|家|万|亿|%|％|项|件|宗|人|名|所|次|套|条|公里|户|场|批|元)"
+)
+
+
+def states_done(text: str) -> bool:
+    """Whether a sentence reports what was done (建成, 惠及3000万人, 开展了…) rather than directs it."""
+    return bool(_DONE.search(text))
 
 
 def _background(searcher: Searcher) -> tuple[np.ndarray, np.ndarray]:
@@ -132,6 +144,7 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
     if len(ids) == 0:
         return MeaningScan((), (), exhaustive)
     sims = similarities(searcher, query_vector, ids, chunk_rows)
+    sims[searcher.sentences.similarities(query_vector, ids) == 0.0] = -np.inf  # zero vectors: nothing said
     sample_sentences, sample_chunks = _background(searcher)
     background = sample_sentences @ query_vector + CHUNK_CONTEXT * (sample_chunks @ query_vector)
     mean, std = float(background.mean()), float(background.std()) or 1.0
@@ -152,7 +165,7 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
 
     # Detailed features for the best sentences by meaning and every sentence holding a learned
     # or quoted term (exhaustive lexical recall over the allowed rows).
-    detail = set(int(p) for p in order[:DETAIL_SENTENCES])
+    detail = set(int(p) for p in order[:DETAIL_SENTENCES] if np.isfinite(sims[p]))
     lexical_terms = [t for t, _ in learned[:3]] + list(topic.required)
     if lexical_terms:
         hit_rows = np.flatnonzero(searcher.bm25.scores(lexical_terms) > 0)
@@ -161,7 +174,7 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
         if mask is not None:
             hit_rows = hit_rows[mask[hit_rows]]
         if exhaustive:
-            detail.update(int(p) for p in np.flatnonzero(np.isin(chunk_rows, hit_rows)))
+            detail.update(int(p) for p in np.flatnonzero(np.isin(chunk_rows, hit_rows) & np.isfinite(sims)))
         else:
             extra_ids, extra_rows = searcher.sentences.rows_of(np.setdiff1d(hit_rows, np.unique(chunk_rows)))
             if len(extra_ids):
@@ -180,7 +193,8 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
         evidence.append(SentenceEvidence(
             ref=ref, doc_id=searcher.chunks.doc_id(row), label=searcher.chunks.label(row),
             similarity=float(sims[position]), z=(float(sims[position]) - mean) / std,
-            dz=(float(sims[position]) - best) / std, gap=float(sims[position]) - best, coverage=lexical.coverage, learned=share,
+            dz=(float(sims[position]) - best) / std, gap=float(sims[position]) - best,
+            coverage=lexical.coverage, learned=share, done=states_done(ref.text),
             matched=tuple(lexical.matched) + found,
         ))
     return MeaningScan(tuple(evidence), tuple(learned), exhaustive)

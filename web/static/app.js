@@ -329,7 +329,7 @@ async function chat(question) {
   try {
     const result = await postAsk(askPayload(question, state.history));
     answer.replaceChildren(answerBlock(result, prefix, { csv: result.kind === 'which' }));
-    state.history.push({ question: result.question, resolved_question: result.resolved_question, answer: result.answer });
+    state.history.push({ question: result.question, answer: result.answer }); // the server keeps no state: this is all it reads
   } catch (error) {
     answer.replaceChildren(el('p', { class: 'status error', text: error.message }));
   }
