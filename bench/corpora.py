@@ -78,19 +78,11 @@ def corpus_folder(name: str) -> Path:
     return folder
 
 
-def _progress(items, label, total):
-    step = max(1, total // 20)
-    started = time.monotonic()
-    for i, item in enumerate(items):
-        if i % step == 0 and total > 50:
-            print(f"      {label} {i}/{total} ({time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
-        yield item
-
-
 def ensure_index(name: str, embedder) -> Path:
     """The index root of a corpus, built with the normal indexer when it has no generation."""
     from indexer.build import build_index
     from indexer.store import current_generation
+    from ncp_benchmark import _progress  # the benchmarks' one progress printer
 
     root = CACHE / f"{name}-index"
     if current_generation(root) is None:
