@@ -108,6 +108,17 @@ class SentenceVectors:
     def __init__(self, vectors: np.ndarray, offsets: np.ndarray):
         self.vectors = vectors
         self.offsets = offsets
+        self._empty: np.ndarray | None = None
+
+    @property
+    def empty(self) -> np.ndarray:
+        """Which sentences said nothing (stored as zeros); computed once, in blocks."""
+        if self._empty is None:
+            empty = np.zeros(len(self.vectors), dtype=bool)
+            for a in range(0, len(self.vectors), 65536):
+                empty[a:a + 65536] = ~np.any(self.vectors[a:a + 65536], axis=1)
+            self._empty = empty
+        return self._empty
 
     @classmethod
     def open(cls, folder: Path, n_chunks: int) -> "SentenceVectors | None":

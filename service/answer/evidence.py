@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -54,11 +54,17 @@ class Topic:
     terms: tuple[tuple[str, float], ...]
     required: tuple[str, ...]
 
-    @property
+    # Cached: a which-question scores tens of thousands of sentences against one topic.
+    @cached_property
     def total(self) -> float:
         return sum(w for _, w in self.terms) or 1.0
 
-    @property
+    @cached_property
+    def window(self) -> int:
+        """How close together matched terms must stand: about twice the topic's length."""
+        return max(12, 2 * sum(len(t) for t in self.content_terms))
+
+    @cached_property
     def content_terms(self) -> tuple[str, ...]:
         """Terms that are not part of a longer term of the topic."""
         names = [t for t, _ in self.terms]
@@ -151,11 +157,6 @@ def make_topic(
     return Topic(tuple(terms), tuple(required))
 
 
-def _window(topic: Topic) -> int:
-    longest = sum(len(t) for t, _ in topic.terms if not any(t != o and t in o for o, _ in topic.terms))
-    return max(12, 2 * longest)
-
-
 def score_sentence(topic: Topic, text: str) -> Evidence | None:
     """Coverage of the topic in one normalised sentence; None when a required name is missing.
 
@@ -176,7 +177,7 @@ def score_sentence(topic: Topic, text: str) -> Evidence | None:
         o for o in occurrences
         if not any(p[0] <= o[0] and o[1] <= p[1] and (p[1] - p[0]) > (o[1] - o[0]) for p in occurrences)
     ]
-    width = _window(topic)
+    width = topic.window
     best_weight, best_terms = 0.0, ()
     for start, _, _, _ in occurrences:
         inside = {term: weight for a, b, term, weight in occurrences if a >= start and b <= start + width}

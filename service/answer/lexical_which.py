@@ -26,11 +26,23 @@ def shows_topic(topic: Topic, evidence: Evidence) -> bool:
 
 
 def candidate_rows(searcher: Searcher, topic: Topic, mask: np.ndarray | None) -> np.ndarray:
-    """Every chunk with any topic term (the whole corpus, not a top-k slice), allowed by the mask."""
-    scores = searcher.bm25.scores([t for t, _ in topic.terms] + list(topic.required))
-    allowed = scores > 0
-    for name in topic.required:
-        allowed[searcher.chunks.rows_containing(name)] = True
+    """Every chunk that could hold a sentence showing the topic (the whole corpus, not a top-k slice).
+
+    A sentence shows the topic only with WHICH_MIN_COVERAGE of its term weight, so a chunk whose
+    terms (found as substrings, as the sentence scorer finds them) weigh less cannot: this bound
+    keeps the sentence scorer off the thousands of chunks that share one common word.
+    """
+    if topic.required:
+        allowed = np.ones(len(searcher.chunks), dtype=bool)
+        for name in topic.required:
+            found = np.zeros(len(searcher.chunks), dtype=bool)
+            found[searcher.chunks.rows_containing(name)] = True
+            allowed &= found
+    else:
+        weight = np.zeros(len(searcher.chunks), dtype=np.float64)
+        for term, w in topic.terms:
+            weight[searcher.chunks.rows_containing(term)] += w
+        allowed = weight >= WHICH_MIN_COVERAGE * topic.total - 1e-9
     if mask is not None:
         allowed &= mask
     return np.flatnonzero(allowed)

@@ -144,7 +144,7 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
     if len(ids) == 0:
         return MeaningScan((), (), exhaustive)
     sims = similarities(searcher, query_vector, ids, chunk_rows)
-    sims[searcher.sentences.similarities(query_vector, ids) == 0.0] = -np.inf  # zero vectors: nothing said
+    sims[searcher.sentences.empty[ids]] = -np.inf  # zero vectors: nothing said
     sample_sentences, sample_chunks = _background(searcher)
     background = sample_sentences @ query_vector + CHUNK_CONTEXT * (sample_chunks @ query_vector)
     mean, std = float(background.mean()), float(background.std()) or 1.0
