@@ -30,7 +30,7 @@ from indexer.normalize import normalize  # noqa: E402
 from indexer.store import current_generation  # noqa: E402
 from service.answer.lexical_which import lexical_places  # noqa: E402
 from service.answer.meaning import scan  # noqa: E402
-from service.answer.verifier import PARAMETERS, WEIGHTS_FILE, Verifier, asks_about_plans, may_show  # noqa: E402
+from service.answer.verifier import PARAMETERS, WEIGHTS_FILE, Verifier, asks_about_plans, may_show, signals  # noqa: E402
 from service.answer.which import which_scope  # noqa: E402
 from service.search import Filters, Searcher  # noqa: E402
 
@@ -57,13 +57,13 @@ def collect(searcher: Searcher, corpus: str, cases: list[dict]) -> list[dict]:
                     docs.setdefault(e.doc_id, []).append(e)
         lexical = keys_of(corpus, searcher, [d for d, _ in lexical_places(searcher, topic, filters, asks_about_plans(case["q"]))]) if topic else set()
         keys = {d: keys_of(corpus, searcher, [d]) for d in docs}
-        docs = {d: np.array([[e.z, e.coverage, e.learned, float(e.done)] for e in ev]) for d, ev in docs.items()}
+        docs = {d: np.array([signals(e) for e in ev]) for d, ev in docs.items()}
         out.append({"case": case, "docs": docs, "keys": keys, "plans": asks_about_plans(case["q"]), "lexical": lexical})
     return out
 
 
 def decide(item: dict, verifier: Verifier) -> set[str]:
-    weights = np.array([1.0, verifier.coverage, verifier.learned, verifier.done])
+    weights = np.array(verifier.weights())
     scores = {d: float((rows @ weights).max()) for d, rows in item["docs"].items()}
     if not scores:
         return set(item["lexical"])

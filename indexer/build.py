@@ -146,7 +146,7 @@ def _assemble(
     def write_derived(folder: Path) -> dict:
         (folder / "bm25").mkdir()
         bm25.save(folder / "bm25")
-        return {**dense.save(folder), **save_sentences(folder, *sentences[:3])}
+        return {**dense.save(folder), **save_sentences(folder, *sentences)}
 
     manifest = {
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

@@ -69,8 +69,8 @@ def _previous(folder: Path | None) -> dict[bytes, np.ndarray]:
 def embed_sentences(
     chunks: Sequence[Chunk], embedder, previous_folder: Path | None,
     progress: Callable[[Iterable, str, int], Iterable],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """(vectors float16, offsets, hashes, how many were embedded now) for every chunk's sentences."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(vectors float16, offsets, hashes) for every chunk's sentences; only new ones are embedded."""
     texts: list[str] = []
     offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
     for row, chunk in enumerate(chunks):
@@ -91,7 +91,7 @@ def embed_sentences(
     for start in progress(range(0, len(todo), BATCH), "embedding sentences", (len(todo) + BATCH - 1) // BATCH):
         rows = todo[start:start + BATCH]
         vectors[rows] = embedder.embed_passages([texts[i] for i in rows]).astype(np.float16)
-    return vectors, offsets, np.array(hashes, dtype="S16"), len(todo)
+    return vectors, offsets, np.array(hashes, dtype="S16")
 
 
 def save_sentences(folder: Path, vectors: np.ndarray, offsets: np.ndarray, hashes: np.ndarray) -> dict:
@@ -145,13 +145,6 @@ class SentenceVectors:
         ids = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
         return ids, np.repeat(chunk_rows, counts)
 
-    def similarities(self, query: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
-        """Cosine of the query with the given sentences (all of them when ids is None)."""
-        query = np.asarray(query, dtype=np.float32)
-        if ids is None:
-            out = np.empty(len(self.vectors), dtype=np.float32)
-            step = 65536
-            for a in range(0, len(self.vectors), step):
-                out[a:a + step] = np.asarray(self.vectors[a:a + step], dtype=np.float32) @ query
-            return out
-        return np.asarray(self.vectors[ids], dtype=np.float32) @ query
+    def similarities(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Cosine of the query with the given sentences."""
+        return np.asarray(self.vectors[ids], dtype=np.float32) @ np.asarray(query, dtype=np.float32)

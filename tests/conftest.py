@@ -22,6 +22,13 @@ DOC_TANZHOU = "003_b47a481025290089"
 DOC_HAIZHU = "004_1125619140e8c921"
 
 
+def assert_quotes_verbatim(searcher, citations) -> None:
+    """Every citation quotes its report exactly: report_text[start:end] == quote, never empty."""
+    for citation in citations:
+        original = searcher.reports[citation.doc_id]["original"]
+        assert citation.quote and original[citation.start:citation.end] == citation.quote
+
+
 def free_port() -> int:
     """A TCP port on the loopback interface that nothing listens on right now."""
     with socket.socket() as sock:

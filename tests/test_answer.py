@@ -2,12 +2,12 @@
 import pytest
 
 from service.answer import classify, level_asked, which_topic_text
+from tests.conftest import assert_quotes_verbatim
 
 
 def _assert_verbatim(searcher, answer):
+    assert_quotes_verbatim(searcher, answer.citations)
     for citation in answer.citations:
-        original = searcher.reports[citation.doc_id]["original"]
-        assert citation.quote and original[citation.start : citation.end] == citation.quote
         assert citation.url == f"/reports/{citation.doc_id}#q-{citation.start}-{citation.end}"
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
 

@@ -4,6 +4,7 @@ import pytest
 from service.answer.answer_types import expected_type, find_values, units_compatible
 from service.answer.facts import answer_fact
 from service.search import Filters
+from tests.conftest import assert_quotes_verbatim
 
 
 @pytest.mark.parametrize(
@@ -89,9 +90,7 @@ def test_units_compatible():
 
 
 def _assert_verbatim(searcher, groups):
-    for group in groups:
-        for c in group.citations:
-            assert c.quote and searcher.reports[c.doc_id]["original"][c.start : c.end] == c.quote
+    assert_quotes_verbatim(searcher, [c for group in groups for c in group.citations])
 
 
 @pytest.mark.parametrize(

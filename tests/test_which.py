@@ -9,6 +9,7 @@ from service.answer.questions import classify, level_asked
 from service.answer.verifier import Verifier, asks_about_plans, may_show
 from service.answer.which import find_places
 from service.search import Filters
+from tests.conftest import assert_quotes_verbatim
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CASES = [json.loads(line) for line in (ROOT / "bench" / "data" / "which_seeds.jsonl").read_text(encoding="utf-8").splitlines()
@@ -20,9 +21,7 @@ def issuers(answer) -> set[str]:
 
 
 def _assert_verbatim(searcher, answer):
-    for citation in answer.citations:
-        original = searcher.reports[citation.doc_id]["original"]
-        assert citation.quote and original[citation.start:citation.end] == citation.quote
+    assert_quotes_verbatim(searcher, answer.citations)
     assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
     assert all(1 <= len(g.citations) <= 2 for g in answer.groups)
 

@@ -5,6 +5,8 @@ from service.answer.evidence import Evidence
 from service.answer.records import Citation, Group
 from service.search import Searcher
 
+QUOTES_PER_PLACE = 2  # a place is shown with its best one or two sentences
+
 
 def cite(searcher: Searcher, n: int, evidence: Evidence) -> Citation:
     """Citation number n: the evidence sentence as published, with its offsets and link."""

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from service.answer.citing import QUOTES_PER_PLACE
 from service.answer.evidence import Evidence, Topic, best_evidence, make_topic
 from service.answer.verifier import may_show
 from service.search import Filters, Searcher
 
 WHICH_MIN_COVERAGE = 0.6
-QUOTES_PER_PLACE = 2
 
 
 def shows_topic(topic: Topic, evidence: Evidence) -> bool:
@@ -63,8 +63,7 @@ def lexical_places(searcher: Searcher, topic_text: str, filters: Filters,
     for evidence in best_evidence(searcher, topic, rows):
         if not shows_topic(topic, evidence):
             continue
-        label = searcher.chunks.label(evidence.sentence.row) if by_section else ""
-        if by_section and not may_show(label, plans_count):
+        if by_section and not may_show(searcher.chunks.label(evidence.sentence.row), plans_count):
             continue
         doc_id = searcher.chunks.doc_id(evidence.sentence.row)
         quotes = per_doc.setdefault(doc_id, [])

@@ -45,8 +45,6 @@ class SentenceEvidence:
     label: str
     similarity: float  # cosine with the question (plus CHUNK_CONTEXT x its chunk's)
     z: float  # standard deviations above the background
-    dz: float  # z minus the best z of any candidate (<= 0)
-    gap: float  # similarity minus the best similarity of any candidate (<= 0)
     coverage: float  # share of the question's term weight in the sentence
     learned: float  # share of the learned terms' weight in the sentence
     done: bool  # the sentence reports something done (了/已/建成/a count…), not a directive
@@ -59,7 +57,6 @@ class MeaningScan:
 
     evidence: tuple[SentenceEvidence, ...]
     learned_terms: tuple[tuple[str, float], ...]
-    exhaustive: bool
 
 
 _DONE = re.compile(
@@ -90,14 +87,18 @@ def similarities(searcher: Searcher, query: np.ndarray, ids: np.ndarray, chunk_r
     """Each sentence's cosine with the question, plus CHUNK_CONTEXT times its chunk's.
 
     A sentence alone often leaves out what it is about (「打通…的快速渠道」); its chunk,
-    embedded with its headings, says it.
+    embedded with its headings, says it. A sentence that says nothing (a zero vector) gets
+    -inf: it is never evidence.
     """
     unique, inverse = np.unique(chunk_rows, return_inverse=True)
     chunk_sims = searcher.dense.row_vectors(unique) @ query
-    return searcher.sentences.similarities(query, ids) + CHUNK_CONTEXT * chunk_sims[inverse]
+    sims = searcher.sentences.similarities(query, ids) + CHUNK_CONTEXT * chunk_sims[inverse]
+    sims[searcher.sentences.empty[ids]] = -np.inf
+    return sims
 
 
-def _allowed_sentences(searcher: Searcher, mask: np.ndarray | None, query: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+def _allowed_sentences(searcher: Searcher, mask: np.ndarray | None,
+                       query: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """(sentence ids, their chunk rows, exhaustive?) the dense scan looks at."""
     vectors = searcher.sentences
     n_chunks = len(searcher.chunks)
@@ -142,9 +143,8 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
     """Candidate sentences of every report the mask allows, with their signals."""
     ids, chunk_rows, exhaustive = _allowed_sentences(searcher, mask, query_vector)
     if len(ids) == 0:
-        return MeaningScan((), (), exhaustive)
+        return MeaningScan((), ())
     sims = similarities(searcher, query_vector, ids, chunk_rows)
-    sims[searcher.sentences.empty[ids]] = -np.inf  # zero vectors: nothing said
     sample_sentences, sample_chunks = _background(searcher)
     background = sample_sentences @ query_vector + CHUNK_CONTEXT * (sample_chunks @ query_vector)
     mean, std = float(background.mean()), float(background.std()) or 1.0
@@ -157,6 +157,8 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
 
     order = np.argsort(-sims, kind="stable")
     best = float(sims[order[0]])
+    if not np.isfinite(best):  # every allowed sentence is empty
+        return MeaningScan((), ())
     feedback = [ref_of(int(p)) for p in order[:FEEDBACK_SENTENCES]]
     feedback_weights = [math.exp((float(sims[p]) - best) / FEEDBACK_TEMPERATURE) for p in order[:FEEDBACK_SENTENCES]]
     topic: Topic = make_topic(searcher, topic_text, drop_single_chars=True)
@@ -181,7 +183,7 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
                 ids = np.concatenate([ids, extra_ids])
                 chunk_rows = np.concatenate([chunk_rows, extra_rows])
                 sims = np.concatenate([sims, similarities(searcher, query_vector, extra_ids, extra_rows)])
-                detail.update(range(len(ids) - len(extra_ids), len(ids)))
+                detail.update(p for p in range(len(ids) - len(extra_ids), len(ids)) if np.isfinite(sims[p]))
     evidence = []
     for position in sorted(detail):
         ref = ref_of(position)
@@ -193,8 +195,7 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
         evidence.append(SentenceEvidence(
             ref=ref, doc_id=searcher.chunks.doc_id(row), label=searcher.chunks.label(row),
             similarity=float(sims[position]), z=(float(sims[position]) - mean) / std,
-            dz=(float(sims[position]) - best) / std, gap=float(sims[position]) - best,
             coverage=lexical.coverage, learned=share, done=states_done(ref.text),
             matched=tuple(lexical.matched) + found,
         ))
-    return MeaningScan(tuple(evidence), tuple(learned), exhaustive)
+    return MeaningScan(tuple(evidence), tuple(learned))

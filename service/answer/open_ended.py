@@ -1,7 +1,7 @@
 """Open questions: the passages that best answer them, a place or two quoted each."""
 from __future__ import annotations
 
-from service.answer.citing import group_of
+from service.answer.citing import QUOTES_PER_PLACE, group_of
 from service.answer.evidence import Evidence, best_evidence, make_topic
 from service.answer.facts import issuers_of
 from service.answer.questions import mentioned_issuers, strip_names
@@ -9,7 +9,6 @@ from service.answer.records import Group
 from service.answer.wording import short_clause
 from service.search import Hit, Searcher
 
-QUOTES_PER_PLACE = 2
 
 
 def answer_open(searcher: Searcher, question: str, hits: list[Hit]) -> tuple[str, list[Group]]:

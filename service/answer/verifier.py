@@ -44,6 +44,11 @@ def may_show(label: str, plans_asked: bool) -> bool:
     return (label == LABEL_PLANS) == plans_asked
 
 
+def signals(evidence: SentenceEvidence) -> tuple[float, ...]:
+    """What the score weighs, in the order of Verifier.weights()."""
+    return (evidence.z, evidence.coverage, evidence.learned, float(evidence.done))
+
+
 @dataclass(frozen=True)
 class Verifier:
     """The weights of the sentence score and the two thresholds of the decision."""
@@ -63,10 +68,13 @@ class Verifier:
     def to_dict(self) -> dict:
         return {**{name: getattr(self, name) for name in PARAMETERS}, "chosen_on": self.chosen_on}
 
+    def weights(self) -> tuple[float, ...]:
+        """The score's weights, in the order of signals()."""
+        return (1.0, self.coverage, self.learned, self.done)
+
     def score(self, evidence: SentenceEvidence) -> float:
         """How strongly one sentence shows the practice."""
-        return (evidence.z + self.coverage * evidence.coverage + self.learned * evidence.learned
-                + self.done * evidence.done)
+        return sum(w * x for w, x in zip(self.weights(), signals(evidence)))
 
     def accepts(self, score: float, best: float) -> bool:
         """Whether a report with this score is listed, given the best report's."""

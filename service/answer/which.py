@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 
 from indexer.normalize import normalize
-from service.answer.citing import number_groups
+from service.answer.citing import QUOTES_PER_PLACE, number_groups
 from service.answer.evidence import Evidence
 from service.answer.lexical_which import lexical_places
 from service.answer.meaning import SentenceEvidence, scan
@@ -21,7 +21,6 @@ from service.answer.records import Group
 from service.answer.verifier import Verifier, asks_about_plans, may_show
 from service.search import Filters, Searcher
 
-QUOTES_PER_PLACE = 2
 QUOTE_MARGIN = 1.0  # a second quote scores within this of the report's best sentence
 
 
