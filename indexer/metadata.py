@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from indexer.gazetteer import COUNTY, PROVINCE, Gazetteer, Place, level_of, load_gazetteer
-from indexer.records import ReportMeta
+from indexer.records import ReportMeta, SourceHints
 
 # Where a place name stands says how likely it is to be the reporting body.
 WEIGHT_TITLE = 10.0  # the title line: 广州市海珠区人民政府关于…的报告
@@ -78,7 +78,8 @@ LEVEL_NATIONAL = "国家"
 _NATIONAL = re.compile(r"国务院政府工作报告|我代表国务院|代表国务院向|国务院总理")
 
 
-def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None) -> ReportMeta:
+def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None,
+                     hints: SourceHints | None = None) -> ReportMeta:
     """What the report says about itself; source_* fields are left for the caller to fill.
 
     The title is the report's own title line, else the 「现将…报告如下」 phrase; when the
@@ -87,6 +88,7 @@ def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None)
     """
     if not isinstance(text, str):
         text = ""
+    hints = hints or SourceHints()
     gaz = gazetteer if gazetteer is not None else load_gazetteer()
     lines = [line.strip() for line in text.splitlines()]
     title_line, title_index = _title_line(lines)
@@ -114,7 +116,8 @@ def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None)
         city=city,
         district=district,
         year=year,
-        published=_published(lines),
+        published=_published(lines) or hints.published,
+        source_url=hints.source_url,
     )
 
 

@@ -79,7 +79,7 @@ def process_source(doc_id: str, source: SourceText) -> ProcessedReport:
     norm = normalize(source.text)
     sections = parse_sections(norm.text)
     chunks = chunk_report(doc_id, norm, sections)
-    meta = extract_metadata(doc_id, norm.text)
+    meta = extract_metadata(doc_id, norm.text, hints=source.hints)
     meta = replace(
         meta,
         source_file=source.path.rsplit("/", 1)[-1],

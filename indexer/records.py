@@ -5,6 +5,21 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
+class SourceHints:
+    """What is known about a report from outside its text: its file name, the page it was
+    fetched from, that page's title and publication date. Metadata falls back on these only
+    where the text is silent, and marks the fields so taken as derived."""
+
+    file_name: str = ""
+    source_url: str = ""
+    page_title: str = ""
+    published: str = ""  # YYYY-MM-DD from the source page
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
 class ReportMeta:
     """What a report says about itself: who issued it, where, for which year."""
 
@@ -16,7 +31,9 @@ class ReportMeta:
     city: str = ""
     district: str = ""
     year: int | None = None  # the year reported on
-    published: str = ""  # ISO date when the text gives one
+    published: str = ""  # ISO date when the text or its source page gives one
+    source_url: str = ""  # the page or link the report was fetched from
+    derived: tuple[str, ...] = ()  # fields the text does not state, taken from hints (e.g. "title")
     source_file: str = ""
     source_format: str = ""
     encoding: str = ""

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from indexer.errors import UnreadableSource
+from indexer.records import SourceHints
 
 MAX_BYTES = 50 * 1024 * 1024
 # A .docx is a zip: refuse archives that would inflate past this before parsing any of it.
@@ -41,6 +42,7 @@ class SourceText:
     format: str  # txt / md / html / docx / pdf
     encoding: str  # codec used for txt/md/html, "" for docx and pdf
     sha256: str  # of the raw bytes
+    hints: SourceHints = SourceHints()  # file name, source page: metadata's fallbacks
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -79,7 +81,8 @@ def read_bytes(data: bytes, name: str, max_bytes: int = MAX_BYTES) -> SourceText
     if not text.strip():
         raise UnreadableSource(name, "contains no text, only white space.")
     _check_readable(name, text)
-    return SourceText(path=name, text=text, format=kind, encoding=encoding, sha256=digest)
+    hints = SourceHints(file_name=name.replace("\\", "/").rsplit("/", 1)[-1])
+    return SourceText(path=name, text=text, format=kind, encoding=encoding, sha256=digest, hints=hints)
 
 
 def iter_corpus(folder: Path, max_bytes: int = MAX_BYTES) -> Iterator[tuple[Path, SourceText | UnreadableSource]]:

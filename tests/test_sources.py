@@ -121,8 +121,9 @@ def test_markdown_is_read_as_is() -> None:
 
 def test_to_dict_has_every_field() -> None:
     data = read_source(DATA / "utf8.txt").to_dict()
-    assert set(data) == {"path", "text", "format", "encoding", "sha256"}
+    assert set(data) == {"path", "text", "format", "encoding", "sha256", "hints"}
     assert data["path"].endswith("utf8.txt")
+    assert data["hints"]["file_name"] == "utf8.txt"  # the file name is a metadata hint
 
 
 # ---------------------------------------------------------------- HTML
