@@ -199,3 +199,12 @@ def test_api_new_topic_keeps_the_place(client):
     assert body["resolved_question"] == "翠苑街道行政复议是多少？"
     assert [g["issuer"] for g in body["groups"]] == ["翠苑街道"]
     assert any("行政复议案件发案43件" in q for q in quotes(body, "翠苑街道")), body["answer"]
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("那里的行政复议怎么样？", "坦洲镇行政复议的情况如何？"),  # 怎么样 asks how it stands, not how it is done
+    ("翠苑街道怎么样？", "翠苑街道推行简案快办的情况如何？"),
+    ("它是怎样做的？", "坦洲镇推行简案快办是怎样做的？"),
+])
+def test_how_it_stands_is_not_how_it_is_done(question, expected):
+    assert resolved(question, ("哪些地方推行简案快办？", "共有 1 个地方做过“推行简案快办”：坦洲镇[1]。")) == expected
