@@ -1,4 +1,4 @@
-"""`python -m indexer build|add|remove|stats`: the indexer's command line."""
+"""`python -m indexer build|add|import|remove|stats`: the indexer's command line."""
 from __future__ import annotations
 
 import argparse
@@ -48,14 +48,44 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--corpus", default="corpus")
     add = sub.add_parser("add", help="add report files to the index without a full rebuild")
     add.add_argument("files", nargs="+", type=Path)
+    bulk = sub.add_parser(
+        "import", help="import folders (recursively), .zip and .tar archives and files; run again to resume or update",
+        description="Import every report under the paths given. Unchanged files are skipped, changed ones "
+        "re-indexed, reports whose files are gone from these paths removed, copies merged; one CSV row per file.")
+    bulk.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    bulk.add_argument("--report", type=Path, default=None,
+                      help="where to write the per-file CSV report (default: INDEX/import-report.csv)")
+    bulk.add_argument("--batch", type=_positive, default=None,
+                      help="files added per new index generation (default 20)")
     remove = sub.add_parser("remove", help="remove reports by doc_id")
     remove.add_argument("doc_ids", nargs="+")
     sub.add_parser("stats", help="describe the current index")
-    for command in (build, add, remove):
+    for command in (build, add, bulk, remove):
         command.add_argument("--index", default=argparse.SUPPRESS)
         command.add_argument("--model", default=argparse.SUPPRESS)
         command.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1.")
+    return value
+
+
+def _import(args, root: Path, embedder) -> tuple[list[str], dict]:
+    """Run an import and write its CSV report; the summary as lines and as a dict."""
+    from indexer.import_report import write_report
+    from indexer.importing import BATCH_FILES, import_paths
+
+    summary = import_paths(args.paths, root, embedder, _progress, batch_files=args.batch or BATCH_FILES)
+    report = args.report or root / "import-report.csv"
+    write_report(summary.rows, report)
+    return summary.lines() + [f"report: {report}"], {**summary.to_dict(), "report": str(report)}
 
 
 def _stats(root: Path) -> dict:
@@ -89,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(result, ensure_ascii=False, indent=1))
             return 0
         embedder = _embedder(args.model)
+        if args.command == "import":
+            lines, result = _import(args, root, embedder)
+            print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else "\n".join(lines))
+            return 0
         if args.command == "build":
             summary = builder.build_index(Path(args.corpus), root, embedder, _progress)
         elif args.command == "add":
@@ -98,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     except IndexerError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        if args.command != "import":
+            raise
+        print("interrupted: the reports committed so far are kept; run the same command again to resume.",
+              file=sys.stderr)
+        return 130
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
     else:

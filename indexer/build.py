@@ -227,12 +227,15 @@ def build_index(
 
 @_one_writer
 def add_sources(
-    root: Path, sources: list[tuple[str, SourceText]], embedder: Embedder, progress: Progress = _no_progress
+    root: Path, sources: list[tuple[str, SourceText]], embedder: Embedder, progress: Progress = _no_progress,
+    remove: Iterable[str] = (), skip_same_content: bool = True,
 ) -> BuildSummary:
     """Add reports to an existing index (or start one), embedding only their chunks.
 
-    A report whose content is already indexed is skipped, not indexed twice; a report with
-    an id already in the index replaces it.
+    A report whose content is already indexed is skipped, not indexed twice (unless
+    `skip_same_content` is false: the caller has decided that itself); a report with an id
+    already in the index replaces it. The reports named in `remove` (ids not in the index
+    are ignored) leave in the same new generation.
     """
     started = time.monotonic()
     previous = _load_previous(root)
@@ -240,9 +243,14 @@ def add_sources(
     summary = BuildSummary("add")
     reports = dict(previous.reports) if previous else {}
     chunks = list(previous.chunks) if previous else []
+    summary.removed = [doc_id for doc_id in dict.fromkeys(remove) if doc_id in reports]
+    if summary.removed:
+        gone = set(summary.removed)
+        reports = {k: v for k, v in reports.items() if k not in gone}
+        chunks = [c for c in chunks if c.doc_id not in gone]
     known = {r["meta"].get("content_sha256"): doc_id for doc_id, r in reports.items()}
     for doc_id, source in sources:
-        if source.sha256 in known:
+        if skip_same_content and source.sha256 in known:
             summary.skipped.append({"file": source.path, "reason": f"it has the same content as the indexed report {known[source.sha256]}."})
             continue
         try:
@@ -259,7 +267,7 @@ def add_sources(
             {"doc_id": doc_id, "issuer": report.meta.issuer, "year": report.meta.year,
              "title": report.meta.title, "chunks": len(report.chunks)}
         )
-    if not summary.added:
+    if not summary.added and not summary.removed:
         summary.seconds = time.monotonic() - started
         summary.reports = len(reports)
         summary.chunks = len(chunks)
