@@ -1,4 +1,4 @@
-"""`python -m indexer build|add|import|remove|stats`: the indexer's command line."""
+"""`python -m indexer build|add|import|fetch|crawl|remove|stats`: the indexer's command line."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from indexer import crawl
 from indexer.errors import IndexerError
 
 DEFAULT_INDEX = "var/index"
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     remove = sub.add_parser("remove", help="remove reports by doc_id")
     remove.add_argument("doc_ids", nargs="+")
     sub.add_parser("stats", help="describe the current index")
+    crawl.add_commands(sub)  # fetch URL… / crawl LISTING_URL
     for command in (build, add, bulk, remove):
         command.add_argument("--index", default=argparse.SUPPRESS)
         command.add_argument("--model", default=argparse.SUPPRESS)
@@ -123,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
             lines, result = _import(args, root, embedder)
             print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else "\n".join(lines))
             return 0
-        if args.command == "build":
+        if args.command in ("fetch", "crawl"):
+            summary = crawl.run(args, embedder, _progress)
+        elif args.command == "build":
             summary = builder.build_index(Path(args.corpus), root, embedder, _progress)
         elif args.command == "add":
             summary = builder.add_files(root, args.files, embedder, _progress)

@@ -20,3 +20,12 @@ class IndexMismatch(IndexerError):
 
 class CorruptIndex(IndexerError):
     """An index file is missing, truncated or does not match its checksum."""
+
+
+class FetchError(IndexerError):
+    """A web page or attachment could not be fetched (refused, unreachable, too large, too slow...)."""
+
+    def __init__(self, url: str, reason: str):
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
