@@ -8,10 +8,16 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from service.answer.conversation import resolve
 from service.errors import BadParameter, NotFound
-from service.params import filters_param, history_param, int_param, mode_param, text_param
+from service.params import (
+    bool_param, date_param, filters_param, history_param, int_param, mode_param, text_param,
+)
 from service.search import FILTER_FIELDS, Searcher
 
 bp = Blueprint("api", __name__)
+
+# Metadata that indexes built before it existed do not carry.
+META_DEFAULTS = {"published": "", "source_url": "", "derived": ()}
+REPORT_FILTER_FIELDS = tuple(name for name in FILTER_FIELDS if name != "section")
 
 
 def holder():
@@ -21,7 +27,10 @@ def holder():
 def report_summary(searcher: Searcher, doc_id: str) -> dict:
     """A report's metadata with its counts, as listed by /api/reports."""
     counts = searcher.reports.counts(doc_id)
-    meta = dict(counts.meta)
+    meta = {**META_DEFAULTS, **counts.meta}
+    meta["published"] = meta["published"] or ""
+    meta["source_url"] = meta["source_url"] or ""
+    meta["derived"] = list(meta["derived"] or ())
     meta["sections"] = counts.sections
     meta["chunks"] = len(searcher.chunks.rows_of_doc(doc_id))
     meta["problems"] = counts.problems
@@ -55,7 +64,7 @@ def search():
 
 
 def facets(searcher: Searcher, doc_ids: list[str], labels: list[str]) -> dict:
-    """Counts of results per issuer, level, region part, year and section label."""
+    """Counts of results per issuer, level, region part, year and section label, most frequent first."""
     out: dict[str, dict] = {"issuer": {}, "level": {}, "region": {}, "year": {}, "section": {}}
     for doc_id, label in zip(doc_ids, labels):
         meta = searcher.meta(doc_id)
@@ -68,7 +77,7 @@ def facets(searcher: Searcher, doc_ids: list[str], labels: list[str]) -> dict:
                 out["region"][meta[part]] = out["region"].get(meta[part], 0) + 1
         if label:
             out["section"][label] = out["section"].get(label, 0) + 1
-    return out
+    return {name: dict(sorted(counts.items(), key=lambda item: (-item[1], item[0]))) for name, counts in out.items()}
 
 
 @bp.get("/api/filters")
@@ -78,8 +87,35 @@ def filter_values():
 
 @bp.get("/api/reports")
 def reports():
+    """The reports, optionally filtered by issuer, level, region, year, publication date and source."""
+    args = request.args
+    if "section" in args:
+        raise BadParameter("The 'section' filter applies to passages (/api/search), not to reports.")
+    filters = filters_param({k: v for k, v in args.items() if k in REPORT_FILTER_FIELDS})
+    published_from = date_param(args.get("published_from"), "published_from")
+    published_to = date_param(args.get("published_to"), "published_to")
+    if published_from and published_to and published_from > published_to:
+        raise BadParameter(f"The date 'published_from' ({published_from}) is after 'published_to' ({published_to}).")
+    has_source = bool_param(args.get("has_source"), "has_source")
     searcher = holder().searcher
-    return jsonify(reports=[report_summary(searcher, doc_id) for doc_id in searcher.reports])
+    rows = [report_summary(searcher, doc_id) for doc_id in searcher.reports_matching(filters)]
+    rows = [row for row in rows if _published_between(row["published"], published_from, published_to)
+            and (has_source is None or bool(row["source_url"]) == has_source)]
+    applied = filters.to_dict()
+    applied.update({k: v for k, v in (("published_from", published_from), ("published_to", published_to)) if v})
+    if has_source is not None:
+        applied["has_source"] = has_source
+    return jsonify(filters=applied, reports=rows)
+
+
+def _published_between(published: str, first: str, last: str) -> bool:
+    """Whether an ISO date lies in [first, last]; a report without a date is outside any range."""
+    if not (first or last):
+        return True
+    if not published:
+        return False
+    day = published[:10]
+    return (not first or day >= first) and (not last or day <= last)
 
 
 @bp.get("/api/reports/<doc_id>")

@@ -25,6 +25,17 @@ _FILTER_PARAMS = [
            {"type": "string", "maxLength": 50}),
 ]
 
+_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+
+_REPORT_PARAMS = [
+    *[param for param in _FILTER_PARAMS if param["name"] != "section"],
+    _query("published_from", "Only reports published on or after this date (YYYY-MM-DD); reports without a "
+           "publication date are left out when a date bound is given.", _DATE, example="2024-01-01"),
+    _query("published_to", "Only reports published on or before this date (YYYY-MM-DD, inclusive).", _DATE,
+           example="2024-12-31"),
+    _query("has_source", "true: only reports with a source_url; false: only those without.", {"type": "boolean"}),
+]
+
 _DOC_ID = {"name": "doc_id", "in": "path", "required": True, "description": "The report id (file name without extension).",
            "schema": {"type": "string"}, "example": "000_dc284aa856a2efc0"}
 
@@ -119,7 +130,13 @@ _SCHEMAS = {
             "doc_id": {"type": "string"}, "title": {"type": "string"}, "issuer": {"type": "string"},
             "level": {"type": "string"}, "province": {"type": "string"}, "city": {"type": "string"},
             "district": {"type": "string"}, "region": {"type": "string"},
-            "year": {"type": "integer", "nullable": True}, "published": {"type": "string"},
+            "year": {"type": "integer", "nullable": True},
+            "published": {"type": "string", "description": "Publication date YYYY-MM-DD, or \"\" when unknown.",
+                          "example": "2024-03-28"},
+            "source_url": {"type": "string", "description": "The page or link the report was fetched from, or \"\"."},
+            "derived": {"type": "array", "items": {"type": "string"},
+                        "description": "Fields the report's text does not state, taken from its file name or "
+                                       "source page, e.g. [\"title\"]."},
             "source_file": {"type": "string"}, "sections": {"type": "integer"}, "chunks": {"type": "integer"},
             "url": {"type": "string"},
         },
@@ -174,7 +191,8 @@ _PATHS = {
                 "query": {"type": "string"}, "mode": {"type": "string"},
                 "filters": {"$ref": "#/components/schemas/Filters"},
                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                "facets": {"type": "object", "description": "Counts per issuer, level, region, year and section of the results.",
+                "facets": {"type": "object", "description": "Counts per issuer, level, region, year and section "
+                                                           "of the results, most frequent first, then by name.",
                            "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
             }}),
             "400": _ERROR,
@@ -188,9 +206,14 @@ _PATHS = {
     }},
     "/api/reports": {
         "get": {
-            "summary": "The reports in the index",
-            "responses": {"200": _json({"type": "object", "properties": {
-                "reports": {"type": "array", "items": {"$ref": "#/components/schemas/ReportSummary"}}}})},
+            "summary": "The reports in the index, optionally filtered by metadata and publication date",
+            "parameters": _REPORT_PARAMS,
+            "responses": {
+                "200": _json({"type": "object", "properties": {
+                    "filters": {"type": "object", "description": "The filters applied."},
+                    "reports": {"type": "array", "items": {"$ref": "#/components/schemas/ReportSummary"}}}}),
+                "400": _ERROR,
+            },
         },
         "post": {
             "summary": "Add a report (admin): multipart upload of one file, indexed at once",
@@ -288,6 +311,7 @@ CURL_EXAMPLES = [
     ("带筛选的检索", "curl '{base}/api/search?q=普法&region=广东省&level=街道&year=2024&section=主要举措'"),
     ("筛选项", "curl '{base}/api/filters'"),
     ("报告列表", "curl '{base}/api/reports'"),
+    ("按发布日期筛选报告", "curl '{base}/api/reports?published_from=2024-01-01&published_to=2024-12-31&has_source=true'"),
     ("一份报告（全文、目录、段落）", "curl '{base}/api/reports/000_dc284aa856a2efc0'"),
     ("问答", "curl -X POST '{base}/api/ask' -H 'Content-Type: application/json' \\\n"
              "     -d '{{\"question\": \"哪些地方推行“容缺受理”？\"}}'"),

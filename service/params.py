@@ -1,6 +1,8 @@
 """Request parameters checked at the edge: each bad value becomes a BadParameter sentence."""
 from __future__ import annotations
 
+import datetime
+import re
 from typing import Any
 
 from service.errors import BadParameter
@@ -8,6 +10,9 @@ from service.search import FILTER_FIELDS, MODES, Filters
 
 MAX_QUERY_CHARS = 500
 MAX_HISTORY_TURNS = 20
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TRUE = ("1", "true", "yes")
+_FALSE = ("0", "false", "no")
 
 
 def text_param(value: Any, name: str, limit: int = MAX_QUERY_CHARS, required: bool = True) -> str:
@@ -39,6 +44,33 @@ def int_param(value: Any, name: str, default: int, low: int, high: int) -> int:
     if number is None or not low <= number <= high:
         raise BadParameter(f"The parameter {name!r} must be a whole number from {low} to {high}; got {str(value)[:40]!r}.")
     return number
+
+
+def date_param(value: Any, name: str) -> str:
+    """A calendar date written YYYY-MM-DD (returned as given), or "" when absent."""
+    if value is None or value == "":
+        return ""
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        valid = bool(_ISO_DATE.fullmatch(text)) and bool(datetime.date.fromisoformat(text))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise BadParameter(f"The parameter {name!r} must be a date written YYYY-MM-DD, such as 2024-03-31; "
+                           f"got {str(value)[:40]!r}.")
+    return text
+
+
+def bool_param(value: Any, name: str) -> bool | None:
+    """true/false (also 1/0, yes/no), or None when absent."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise BadParameter(f"The parameter {name!r} must be true or false; got {str(value)[:40]!r}.")
 
 
 def mode_param(value: Any) -> str:

@@ -218,7 +218,17 @@ class Searcher:
             return None
         return self._mask(filters)
 
-    def _compute_mask(self, filters: Filters) -> np.ndarray:
+    def reports_matching(self, filters: Filters | None) -> list[str]:
+        """The ids of the reports the filters allow, in index order (the section filter is not a report's).
+
+        Unknown filter values raise UnknownFilterValue, as for a search.
+        """
+        if filters is None or filters.is_empty():
+            return list(self.metas())
+        self._check_values(filters)
+        return [doc_id for doc_id, meta in self.metas().items() if self._doc_matches(meta, filters)]
+
+    def _check_values(self, filters: Filters) -> None:
         values = self.filter_values()
         for name in FILTER_FIELDS:
             value = getattr(filters, name)
@@ -234,6 +244,9 @@ class Searcher:
                     f"No report in the index has {name} {value!r}; known values: "
                     + ", ".join(str(v) for v in known[:20]) + "."
                 )
+
+    def _compute_mask(self, filters: Filters) -> np.ndarray:
+        self._check_values(filters)
         docs = np.array([self._doc_matches(meta, filters) for meta in self.metas().values()], dtype=bool)
         mask = docs[self.chunks.doc_rows] if len(self.chunks) else np.zeros(0, dtype=bool)
         if filters.section:

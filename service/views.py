@@ -1,6 +1,8 @@
 """HTML pages: the search and chat page, the corpus table, each report as published, and the API docs."""
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from service.api import report_summary
@@ -21,6 +23,28 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+
+# Fields the report page marks when the text does not state them (ReportMeta.derived).
+DERIVED_FIELDS = ("title", "issuer", "level", "region", "year", "published")
+
+
+def source_link(url: str) -> str:
+    """The URL when it may be a link (http or https with a host), else "": it is then shown as text."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+def derived_notes(meta: dict) -> dict[str, dict]:
+    """For each field taken from outside the text: the short note and its longer explanation."""
+    # Only the file name is known without a source page; with one, either could have given it.
+    where = "文件名或来源网页" if meta.get("source_url") else "文件名"
+    return {field: {"note": f"（据{where}）", "title": f"报告正文没有写明这一项，取自{where}。"}
+            for field in meta.get("derived", ()) if field in DERIVED_FIELDS}
 
 
 def _searcher():
@@ -47,6 +71,8 @@ def reports():
     searcher = _searcher()
     rows = [report_summary(searcher, doc_id) for doc_id in searcher.reports]
     rows.sort(key=lambda r: (r["province"], r["city"], r["district"], r["issuer"]))
+    for row in rows:
+        row["derived_notes"] = derived_notes(row)
     return render_template("reports.html", active="reports", reports=rows)
 
 
@@ -55,7 +81,9 @@ def report(doc_id: str):
     searcher = _searcher()
     if doc_id not in searcher.reports:
         return not_found_page(f"没有编号为“{doc_id}”的报告。它可能已被删除，或链接有误。")
-    return render_template("report.html", active="reports", doc_id=doc_id, meta=report_summary(searcher, doc_id))
+    meta = report_summary(searcher, doc_id)
+    return render_template("report.html", active="reports", doc_id=doc_id, meta=meta,
+                           source_link=source_link(meta["source_url"]), derived=derived_notes(meta))
 
 
 @bp.get("/api")

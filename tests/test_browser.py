@@ -202,7 +202,8 @@ def test_chat_follow_up_is_resolved_and_cited(page):
     page.wait_for_selector("#t2-c1 button.copy.done")
     copied = page.evaluate("navigator.clipboard.readText()")
     quote = page.locator("#t2-c1 blockquote").text_content()
-    assert copied.startswith(f"“{quote}”（来源：《坦洲镇2023年法治政府建设工作情况报告》一、工作开展情况 ")
+    # No title line: the file name stands as the title, marked derived (issue 11).
+    assert copied.startswith(f"“{quote}”（来源：《003_b47a481025290089》（据文件名）一、工作开展情况 ")
     assert copied.endswith("）")
     assert page.errors == []
 
@@ -258,3 +259,26 @@ def test_choosing_a_facet_re_asks_with_the_filter(page):
     assert page.locator("#answer .place .place-name").all_text_contents() == ["粤海街道"]
     assert page.locator("#active-filters").is_visible()
     assert "level=%E8%A1%97%E9%81%93" in page.url
+
+
+def test_facets_list_values_with_hits_most_frequent_first_and_fold_the_rest(page):
+    page.goto("/")
+    region = page.locator("#facet-groups .facet-group[data-field=region]")
+    region.locator(".facet").first.wait_for()
+    shown = region.locator(":scope > .facet-list > .facet")
+    folded = region.locator("details.facet-more .facet")
+    assert shown.count() == 8 and folded.count() > 0
+    summary = region.locator("details.facet-more > summary")
+    assert summary.text_content() == f"更多（{folded.count()}）"
+    assert not folded.first.is_visible()
+    summary.click()
+    page.wait_for_selector("[data-field=region] details.facet-more[open] > summary:text-is('收起')")
+    assert folded.first.is_visible()
+    page.fill("#q", "商圈微法庭")
+    page.press("#q", "Enter")
+    page.wait_for_selector("#facet-note:text('相关段落')")
+    assert page.locator("#facet-groups .facet.zero").count() == 0
+    for group in page.locator("#facet-groups .facet-group:not([data-field=region])").all():
+        counts = [int(c) for c in group.locator(".facet-count").all_text_contents()]
+        assert counts == sorted(counts, reverse=True) and all(counts)
+    assert page.errors == []

@@ -1,7 +1,8 @@
 // The search page: ask, show the answer with its cited places, ranked passages, facets and chat.
 import {
-  answerText, copyButton, el, fetchJson, markedText, metaLine, questionSpans,
+  answerText, copyButton, derivedMark, derivedNote, el, fetchJson, markedText, metaLine, questionSpans,
 } from './common.js';
+import { byCount, facetValues, foldAt } from './facets.js';
 
 const MAX_CHARS = 500;
 const FIELDS = ['region', 'level', 'year', 'section', 'issuer'];
@@ -14,6 +15,9 @@ const state = {
   question: '',
   values: null, // /api/filters
   reports: [], // /api/reports, for the region tree and report counts
+  reportsById: new Map(), // the same, by doc_id: which fields of a report are derived
+  reportsReady: null, // resolves once /api/reports was read (or failed)
+  unfolded: new Set(), // facets whose 「更多」 list the reader opened
   facets: null, // counts of the last search
   history: [], // chat turns sent back to /api/ask
   turns: 0,
@@ -79,6 +83,8 @@ async function search(question) {
     return;
   }
   if (seq !== state.seq) return;
+  await state.reportsReady;
+  if (seq !== state.seq) return;
   renderAnswer(result);
   renderPassages(result);
   answer.removeAttribute('aria-busy');
@@ -115,7 +121,15 @@ function quoteSpans(citation, byDoc, question) {
   return spans.length ? spans : questionSpans(question, citation.quote);
 }
 
+/** What a card calls a report (its issuer, else its title), with the derived mark when the text does not state it. */
+function reportName(item) {
+  const report = state.reportsById.get(item.doc_id);
+  const field = item.issuer ? 'issuer' : 'title';
+  return [String(item[field] || ''), derivedMark(report, field)];
+}
+
 function citationItem(citation, prefix, byDoc, question) {
+  const note = derivedNote(state.reportsById.get(citation.doc_id), 'title');
   return el('li', { class: 'quote', id: `${prefix}-c${citation.n}` },
     el('span', { class: 'num', 'aria-label': `引文 ${citation.n}` }, String(citation.n)),
     el('div', { class: 'quote-body' },
@@ -124,15 +138,18 @@ function citationItem(citation, prefix, byDoc, question) {
         el('span', { class: 'section', text: citation.section }),
         el('span', { class: 'quote-actions' },
           el('a', { class: 'open', href: citation.url, text: '在原文中查看' }),
-          copyButton(citation)))));
+          copyButton(note ? { ...citation, titleNote: note.note } : citation)))));
 }
 
 function groupCard(group, prefix, byDoc, question) {
+  const [name, nameMark] = reportName(group);
   return el('article', { class: 'place', 'data-issuer': group.issuer },
     el('header', { class: 'place-head' },
-      el('h3', { class: 'place-name', text: group.issuer || group.title }),
+      el('h3', { class: 'place-name' }, name, nameMark),
       el('span', { class: 'place-meta', text: metaLine(group) }),
-      el('a', { class: 'place-title', href: `/reports/${encodeURIComponent(group.doc_id)}`, text: `《${group.title}》` })),
+      el('span', { class: 'place-source' },
+        el('a', { class: 'place-title', href: `/reports/${encodeURIComponent(group.doc_id)}`, text: `《${group.title}》` }),
+        derivedMark(state.reportsById.get(group.doc_id), 'title'))),
     el('ol', { class: 'quotes' }, group.citations.map((c) => citationItem(c, prefix, byDoc, question))));
 }
 
@@ -160,7 +177,7 @@ function answerBlock(result, prefix, options = {}) {
   block.append(el('p', { class: 'answer-text' }, answerText(result.answer, prefix)));
   if (result.kind === 'which' && result.groups.length) {
     block.append(el('ul', { class: 'place-list', 'aria-label': '地方' }, result.groups.map((g) => el('li', {},
-      el('strong', { text: g.issuer || g.title }), el('span', { class: 'muted', text: ` ${metaLine(g)}` })))));
+      el('strong', {}, ...reportName(g)), el('span', { class: 'muted', text: ` ${metaLine(g)}` })))));
   }
   for (const note of result.notes || []) block.append(el('p', { class: 'note', text: note }));
   if (!result.groups.length) {
@@ -185,7 +202,7 @@ function renderPassages(result) {
   list.replaceChildren(...hits.map((hit) => el('li', { class: 'passage' },
     el('div', { class: 'passage-head' },
       el('span', { class: 'rank', text: String(hit.rank) }),
-      el('a', { class: 'issuer', href: hit.url, text: hit.issuer || hit.title }),
+      el('a', { class: 'issuer', href: hit.url }, ...reportName(hit)),
       el('span', { class: 'muted', text: metaLine(hit) }),
       hit.section_label ? el('span', { class: 'tag', text: hit.section_label }) : null),
     el('div', { class: 'path', text: hit.section }),
@@ -198,10 +215,15 @@ function renderPassages(result) {
 // ---------- facets ----------
 
 async function loadFacetValues() {
+  const reports = fetchJson('/api/reports');
+  state.reportsReady = reports.then((body) => {
+    state.reports = body.reports;
+    state.reportsById = new Map(body.reports.map((r) => [r.doc_id, r]));
+  }, () => {});
   try {
-    const [values, reports] = await Promise.all([fetchJson('/api/filters'), fetchJson('/api/reports')]);
+    const [values] = await Promise.all([fetchJson('/api/filters'), reports]);
+    await state.reportsReady;
     state.values = values;
-    state.reports = reports.reports;
   } catch (error) {
     $('facet-groups').replaceChildren(el('p', { class: 'muted small', text: `筛选项加载失败：${error.message}` }));
     return;
@@ -260,6 +282,58 @@ function regionTree() {
   return tree;
 }
 
+/** Region names as province > city > district nodes, plus values the tree does not place. */
+function regionNodes(values) {
+  const nodes = [];
+  const seen = new Set();
+  for (const [province, cities] of regionTree()) {
+    const children = [];
+    for (const [city, districts] of cities) {
+      children.push({ name: city, children: [...districts].map((d) => ({ name: d, children: [] })) });
+      seen.add(city);
+      districts.forEach((d) => seen.add(d));
+    }
+    nodes.push({ name: province, children });
+    seen.add(province);
+  }
+  for (const v of values) if (!seen.has(v)) nodes.push({ name: v, children: [] });
+  return nodes;
+}
+
+/** The region buttons in tree order: at each level the places with hits, most frequent first. */
+function regionButtons(values, c) {
+  const selected = String(state.filters.region ?? '');
+  const keep = (node) => (c[node.name] || 0) > 0 || node.name === selected || node.children.some(keep);
+  const buttons = [];
+  const walk = (nodes, depth) => {
+    const order = byCount(c);
+    for (const node of nodes.filter(keep).sort((a, b) => order(a.name, b.name))) {
+      buttons.push(facetButton('region', node.name, c[node.name] || 0, depth));
+      walk(node.children, depth + 1);
+    }
+  };
+  walk(regionNodes(values), 0);
+  return buttons;
+}
+
+/** A facet's buttons: the first few shown, the rest folded behind 「更多（N）」 (open when it holds the selection). */
+function facetList(field, buttons) {
+  const { shown, folded } = foldAt(buttons);
+  const list = el('div', { class: 'facet-list' }, shown);
+  if (!folded.length) return [list];
+  const label = () => (more.open ? '收起' : `更多（${folded.length}）`);
+  const open = state.unfolded.has(field) || folded.some((b) => b.classList.contains('active'));
+  const summary = el('summary', {});
+  const more = el('details', { class: 'facet-more', open }, summary, el('div', { class: 'facet-list' }, folded));
+  summary.textContent = label();
+  more.addEventListener('toggle', () => {
+    if (more.open) state.unfolded.add(field);
+    else state.unfolded.delete(field);
+    summary.textContent = label();
+  });
+  return [list, more];
+}
+
 function renderFacets() {
   if (!state.values) return;
   const groups = [];
@@ -267,25 +341,19 @@ function renderFacets() {
     const values = state.values[field] || [];
     if (!values.length) continue;
     const c = counts(field);
-    const showCount = (v) => (state.facets || field !== 'section' ? (c[String(v)] || 0) : undefined);
+    const known = state.facets || field !== 'section'; // before a search, sections have no count
     let buttons;
     if (field === 'region') {
-      buttons = [];
-      const seen = new Set();
-      for (const [province, cities] of regionTree()) {
-        buttons.push(facetButton('region', province, showCount(province), 0)); seen.add(province);
-        for (const [city, districts] of cities) {
-          buttons.push(facetButton('region', city, showCount(city), 1)); seen.add(city);
-          for (const district of districts) { buttons.push(facetButton('region', district, showCount(district), 2)); seen.add(district); }
-        }
-      }
-      for (const v of values) if (!seen.has(v)) buttons.push(facetButton('region', v, showCount(v), 0));
+      buttons = regionButtons(values, c);
     } else {
-      buttons = values.map((v) => facetButton(field, v, showCount(v)));
+      const shown = facetValues(values, known ? c : null, state.filters[field]);
+      buttons = shown.map((v) => facetButton(field, v, known ? (c[String(v)] || 0) : undefined));
     }
-    groups.push(el('section', { class: 'facet-group' },
-      el('h3', { text: FIELD_NAMES[field] }), el('div', { class: 'facet-list' }, buttons)));
+    if (!buttons.length) continue;
+    groups.push(el('section', { class: 'facet-group', 'data-field': field },
+      el('h3', { text: FIELD_NAMES[field] }), ...facetList(field, buttons)));
   }
+  if (!groups.length) groups.push(el('p', { class: 'muted small', text: '没有可用的筛选项。' }));
   $('facet-groups').replaceChildren(...groups);
   $('facet-note').textContent = state.facets ? '数字为前 10 条相关段落中的条数' : '数字为报告份数';
   renderActiveFilters();
@@ -328,6 +396,7 @@ async function chat(question) {
   item.scrollIntoView({ block: 'nearest' });
   try {
     const result = await postAsk(askPayload(question, state.history));
+    await state.reportsReady;
     answer.replaceChildren(answerBlock(result, prefix, { csv: result.kind === 'which' }));
     state.history.push({ question: result.question, answer: result.answer }); // the server keeps no state: this is all it reads
   } catch (error) {

@@ -88,10 +88,26 @@ export function sectionLine(section) {
   return String(section || '').split(' › ').join(' ');
 }
 
-/** The usual Chinese citation form: “quote”（来源：《title》section）. */
+/** The usual Chinese citation form: “quote”（来源：《title》section）, a derived title marked so. */
 export function citationLine(citation) {
   const section = sectionLine(citation.section);
-  return `“${citation.quote}”（来源：《${citation.title}》${section}）`;
+  return `“${citation.quote}”（来源：《${citation.title}》${citation.titleNote || ''}${section}）`;
+}
+
+/** Fields of ReportMeta.derived the pages mark (as service/views.py DERIVED_FIELDS). */
+const DERIVED_FIELDS = new Set(['title', 'issuer', 'level', 'region', 'year', 'published']);
+
+/** {note, title} when a report's field was not stated in its text but taken from its file name or source page. */
+export function derivedNote(report, field) {
+  if (!report || !DERIVED_FIELDS.has(field) || !(report.derived || []).includes(field)) return null;
+  const where = report.source_url ? '文件名或来源网页' : '文件名';
+  return { note: `（据${where}）`, title: `报告正文没有写明这一项，取自${where}。` };
+}
+
+/** The small mark after a derived value, or null. */
+export function derivedMark(report, field) {
+  const note = derivedNote(report, field);
+  return note ? el('small', { class: 'derived', 'data-field': field, title: note.title, text: note.note }) : null;
 }
 
 /** Copy text to the clipboard; falls back to a hidden textarea where the Clipboard API is missing. */
