@@ -102,6 +102,13 @@ class BM25Index:
         )
         return cls(matrix, vocab, k1, b, epsilon, avgdl)
 
+    def rows_with(self, token: str) -> np.ndarray:
+        """The documents holding this token (its postings), ascending; empty when unknown."""
+        col = self.term_ids.get(token)
+        if col is None:
+            return np.zeros(0, dtype=np.int64)
+        return np.sort(self.indices[self.indptr[col]:self.indptr[col + 1]].astype(np.int64))
+
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every document for the query (float32, length n_docs)."""
         out = np.zeros(self.n_docs, dtype=np.float64)

@@ -5,7 +5,8 @@ one sentence shows one practice. So the indexer also embeds each sentence alone 
 sentence split the answer layer quotes from), stored float16 in ``sentences.npy`` with
 ``sentences.offsets.npy`` (row r's sentences are ``offsets[r]:offsets[r+1]``) and
 ``sentences.hashes.npy`` (content hashes, so a rebuild embeds only new sentences).
-The service memory-maps the vectors: only the rows a question looks at are read.
+The service reads the rows a question looks at with pread (vector_file.py): at a million
+chunks the file is gigabytes, and what one question read must not stay resident.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import numpy as np
 from indexer.chunking import split_sentences
 from indexer.errors import CorruptIndex
 from indexer.records import Chunk
+from indexer.vector_file import VectorFile
 
 VECTORS_FILE = "sentences.npy"
 OFFSETS_FILE = "sentences.offsets.npy"
@@ -103,22 +105,11 @@ def save_sentences(folder: Path, vectors: np.ndarray, offsets: np.ndarray, hashe
 
 
 class SentenceVectors:
-    """The sentence vectors of a generation, memory-mapped; rows of a chunk found by offset."""
+    """The sentence vectors of a generation, read on demand; rows of a chunk found by offset."""
 
-    def __init__(self, vectors: np.ndarray, offsets: np.ndarray):
+    def __init__(self, vectors: VectorFile, offsets: np.ndarray):
         self.vectors = vectors
         self.offsets = offsets
-        self._empty: np.ndarray | None = None
-
-    @property
-    def empty(self) -> np.ndarray:
-        """Which sentences said nothing (stored as zeros); computed once, in blocks."""
-        if self._empty is None:
-            empty = np.zeros(len(self.vectors), dtype=bool)
-            for a in range(0, len(self.vectors), 65536):
-                empty[a:a + 65536] = ~np.any(self.vectors[a:a + 65536], axis=1)
-            self._empty = empty
-        return self._empty
 
     @classmethod
     def open(cls, folder: Path, n_chunks: int) -> "SentenceVectors | None":
@@ -126,7 +117,7 @@ class SentenceVectors:
         if not (folder / VECTORS_FILE).is_file():
             return None
         try:
-            vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
+            vectors = VectorFile(folder / VECTORS_FILE)
             offsets = np.load(folder / OFFSETS_FILE)
         except (OSError, ValueError) as error:
             raise CorruptIndex(f"The sentence vectors in {folder} cannot be read ({error}); rebuild the index.") from error
@@ -145,6 +136,16 @@ class SentenceVectors:
         ids = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
         return ids, np.repeat(chunk_rows, counts)
 
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors of these sentence ids, as float32, in the order given."""
+        return self.vectors.rows(ids)
+
     def similarities(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        """Cosine of the query with the given sentences."""
-        return np.asarray(self.vectors[ids], dtype=np.float32) @ np.asarray(query, dtype=np.float32)
+        """Cosine of the query with the given sentences; -inf for one that says nothing (zeros).
+
+        Only the rows asked for are read from the memory-mapped file.
+        """
+        block = self.rows(ids)
+        sims = block @ np.asarray(query, dtype=np.float32)
+        sims[~block.any(axis=1)] = -np.inf
+        return sims

@@ -86,6 +86,14 @@ def test_scores_equal_rank_bm25_with_other_parameters(corpus_tokens, k1, b, epsi
         np.testing.assert_allclose(ours.scores(query), theirs.get_scores(query), rtol=1e-5, atol=1e-6)
 
 
+def test_rows_with_a_token_are_its_postings(corpus_tokens):
+    index = BM25Index.build(corpus_tokens)
+    for token in ("行政复议", "街道", "法治"):
+        want = [i for i, doc in enumerate(corpus_tokens) if token in doc]
+        assert want and index.rows_with(token).tolist() == want
+    assert index.rows_with("不在词表里的词").tolist() == []
+
+
 def test_negative_idf_uses_epsilon_floor():
     docs = [["a", "b"], ["a", "c"], ["a", "d"], ["e"]]  # "a" in 3 of 4 docs
     index = BM25Index.build(docs)

@@ -107,6 +107,21 @@ def test_an_index_without_sentence_vectors_uses_the_lexical_engine(searcher):
     assert {legacy.meta(d)["issuer"] for d, _ in places} == {"粤海街道", "坦洲镇"}
 
 
+def test_at_scale_the_lexical_bound_reads_postings_and_finds_the_same_places(searcher, monkeypatch):
+    # Beyond SUBSTRING_SCAN_CHUNKS a term's chunks come from the BM25 postings, not a scan of
+    # every text; on the seeds both ways must list the same places.
+    from service.answer import lexical_which
+
+    topic = "开展行政复议"
+    exact = [d for d, _ in lexical_which.lexical_places(searcher, topic, Filters())]
+    monkeypatch.setattr(lexical_which, "SUBSTRING_SCAN_CHUNKS", 0)
+    assert [d for d, _ in lexical_which.lexical_places(searcher, topic, Filters())] == exact
+    assert len(exact) >= 2
+    term = "行政复议"
+    np.testing.assert_array_equal(lexical_which.rows_with_term(searcher, term), searcher.bm25.rows_with(term))
+    assert set(searcher.bm25.rows_with(term)) <= set(searcher.chunks.rows_containing(term))
+
+
 def replace_sentences(searcher, value):
     """A shallow copy of the searcher with other sentence vectors."""
     import copy

@@ -13,6 +13,17 @@ from service.answer.verifier import may_show
 from service.search import Filters, Searcher
 
 WHICH_MIN_COVERAGE = 0.6
+# Up to this many chunks a term's chunks are found as substrings (as the sentence scorer finds
+# it); beyond, a scan of every text per term costs seconds, so a term that is a BM25 token is
+# looked up in its postings (missing only chunks where it sits inside a longer word).
+SUBSTRING_SCAN_CHUNKS = 200_000
+
+
+def rows_with_term(searcher: Searcher, term: str) -> np.ndarray:
+    """The chunks that hold a term: by substring, or from the BM25 postings at scale."""
+    if len(searcher.chunks) > SUBSTRING_SCAN_CHUNKS and term in searcher.bm25.term_ids:
+        return searcher.bm25.rows_with(term)
+    return searcher.chunks.rows_containing(term)
 
 
 def shows_topic(topic: Topic, evidence: Evidence) -> bool:
@@ -41,7 +52,7 @@ def candidate_rows(searcher: Searcher, topic: Topic, mask: np.ndarray | None) ->
     else:
         weight = np.zeros(len(searcher.chunks), dtype=np.float64)
         for term, w in topic.terms:
-            weight[searcher.chunks.rows_containing(term)] += w
+            weight[rows_with_term(searcher, term)] += w
         allowed = weight >= WHICH_MIN_COVERAGE * topic.total - 1e-9
     if mask is not None:
         allowed &= mask

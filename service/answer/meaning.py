@@ -34,6 +34,11 @@ LEARNED_TERMS = 6
 MAX_TERM_SHARE = 0.15  # a learned term in more than this share of chunks is not distinctive
 CHUNK_CONTEXT = 0.5  # weight of the chunk's cosine beside the sentence's (dev split of the seeds)
 DETAIL_SENTENCES = 1500  # sentences whose full features are computed (best by dense, then by terms)
+# Beyond EXHAUSTIVE_SENTENCES, the lexical recall reads at most this many chunks, the best
+# ROWS_PER_REPORT of each report by BM25 on the recalled terms: every report still gets its
+# chance, and a term in a hundred thousand chunks does not read them all.
+LEXICAL_ROWS = 5000
+ROWS_PER_REPORT = 2
 
 
 @dataclass(frozen=True)
@@ -78,7 +83,7 @@ def _background(searcher: Searcher) -> tuple[np.ndarray, np.ndarray]:
         rng = np.random.default_rng(20261201)
         ids = np.sort(rng.choice(total, size=min(BACKGROUND, total), replace=False)) if total else np.zeros(0, int)
         rows = np.searchsorted(searcher.sentences.offsets, ids, side="right") - 1
-        cached = (np.asarray(searcher.sentences.vectors[ids], dtype=np.float32), searcher.dense.row_vectors(rows))
+        cached = (searcher.sentences.rows(ids), searcher.dense.row_vectors(rows))
         searcher._sentence_background = cached
     return cached
 
@@ -92,9 +97,7 @@ def similarities(searcher: Searcher, query: np.ndarray, ids: np.ndarray, chunk_r
     """
     unique, inverse = np.unique(chunk_rows, return_inverse=True)
     chunk_sims = searcher.dense.row_vectors(unique) @ query
-    sims = searcher.sentences.similarities(query, ids) + CHUNK_CONTEXT * chunk_sims[inverse]
-    sims[searcher.sentences.empty[ids]] = -np.inf
-    return sims
+    return searcher.sentences.similarities(query, ids) + CHUNK_CONTEXT * chunk_sims[inverse]
 
 
 def _allowed_sentences(searcher: Searcher, mask: np.ndarray | None,
@@ -109,6 +112,25 @@ def _allowed_sentences(searcher: Searcher, mask: np.ndarray | None,
     ids_, _ = searcher.dense.search(query, DENSE_CHUNKS, mask=mask)
     ids, chunk_rows = vectors.rows_of(np.asarray(ids_, dtype=np.int64))
     return ids, chunk_rows, False
+
+
+def best_rows_per_report(searcher: Searcher, rows: np.ndarray, terms: list[str],
+                         required: tuple[str, ...] | list[str]) -> np.ndarray:
+    """At most LEXICAL_ROWS of the rows: the ROWS_PER_REPORT best of each report by BM25 on
+    the terms (rows holding a quoted name first), the best reports' first."""
+    if len(rows) <= LEXICAL_ROWS:
+        return rows
+    scores = searcher.bm25.scores(terms)[rows] if terms else np.zeros(len(rows), dtype=np.float32)
+    for name in required:
+        scores = scores + np.isin(rows, searcher.chunks.rows_containing(name)) * 1e6
+    docs = searcher.chunks.doc_rows[rows]
+    order = np.lexsort((-scores, docs))  # by report, best first within each
+    docs_sorted = docs[order]
+    first = np.r_[True, docs_sorted[1:] != docs_sorted[:-1]]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))
+    kept = order[np.arange(len(order)) - group_start < ROWS_PER_REPORT]
+    kept = kept[np.argsort(-scores[kept], kind="stable")][:LEXICAL_ROWS]
+    return np.sort(rows[kept])
 
 
 def learn_terms(searcher: Searcher, texts: list[str], weights: list[float], question_terms: set[str]) -> list[tuple[str, float]]:
@@ -178,7 +200,9 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
         if exhaustive:
             detail.update(int(p) for p in np.flatnonzero(np.isin(chunk_rows, hit_rows) & np.isfinite(sims)))
         else:
-            extra_ids, extra_rows = searcher.sentences.rows_of(np.setdiff1d(hit_rows, np.unique(chunk_rows)))
+            extra = np.setdiff1d(hit_rows, np.unique(chunk_rows))
+            extra = best_rows_per_report(searcher, extra, lexical_terms, topic.required)
+            extra_ids, extra_rows = searcher.sentences.rows_of(extra)
             if len(extra_ids):
                 ids = np.concatenate([ids, extra_ids])
                 chunk_rows = np.concatenate([chunk_rows, extra_rows])
