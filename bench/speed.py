@@ -112,10 +112,38 @@ def base_vectors(sentences: list[str], base_size: int, embedder) -> tuple[np.nda
     return vectors, f"{base_size} real e5 passage vectors of real-sentence chunks (embedded in {time.monotonic() - t:.0f} s)"
 
 
+def load_which_questions() -> list[str]:
+    """Our which-questions (bench/data/which_*.jsonl), timed as which-answers."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from which_eval import load_cases
+
+    return [c["q"] for name in ("seeds", "large") for c in load_cases(name)]
+
+
+def add_which_vectors(path: Path) -> None:
+    """Add the which-questions and the vectors of their practice texts to a prepared cache file."""
+    with path.open("rb") as handle:
+        data = pickle.load(handle)
+    if "which_queries" in data:
+        return
+    from indexer.embed import load_embedder
+    from indexer.normalize import normalize
+    from service.answer.questions import which_topic_text
+
+    questions = load_which_questions()
+    topics = sorted({normalize(which_topic_text(q)).text for q in questions})
+    data["which_queries"] = questions
+    data["which_topics"] = topics
+    data["which_vectors"] = load_embedder(None, MODELS).embed_queries(topics)
+    with path.open("wb") as handle:
+        pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def prepare(base_size: int, n_queries: int) -> Path:
     """Sentences and their tokens, base passage vectors and query vectors, cached; return the cache file."""
     path = CACHE / f"speed-data-{base_size}-{n_queries}.pkl"
     if path.exists():
+        add_which_vectors(path)
         return path
     from indexer.embed import load_embedder
     from indexer.normalize import normalize
@@ -135,6 +163,7 @@ def prepare(base_size: int, n_queries: int) -> Path:
     with path.open("wb") as handle:
         pickle.dump({"sentences": sentences, "tokens": tokens, "base": base, "base_how": how, "queries": queries,
                      "query_vectors": query_vectors}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    add_which_vectors(path)
     return path
 
 
@@ -175,6 +204,32 @@ def synthetic_vectors(base: np.ndarray, n: int, seed: int) -> np.ndarray:
         block /= np.linalg.norm(block, axis=1, keepdims=True)
         out[start : start + m] = block
     return out
+
+
+def write_sentence_vectors(folder: Path, corpus: "SyntheticCorpus", chunk_vectors: np.ndarray, seed: int) -> int:
+    """The sentence files the indexer writes (indexer/sentence_vectors.py), SYNTHETIC vectors:
+    each sentence's is its chunk's vector plus Gaussian noise, L2-normalised, float16, written
+    in blocks so the benchmark never holds them all. Returns the number of sentences."""
+    from indexer.chunking import split_sentences
+    from indexer.sentence_vectors import HASHES_FILE, OFFSETS_FILE, VECTORS_FILE
+
+    counts = np.fromiter((len(split_sentences(t, 0, len(t))) for t in (corpus.text(r) for r in range(corpus.n))),
+                         dtype=np.int64, count=corpus.n)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    total, dim = int(offsets[-1]), chunk_vectors.shape[1]
+    out = np.lib.format.open_memmap(folder / VECTORS_FILE, mode="w+", dtype=np.float16, shape=(total, dim))
+    rng = np.random.default_rng(seed)
+    for a in range(0, corpus.n, 50_000):
+        b = min(a + 50_000, corpus.n)
+        block = np.repeat(chunk_vectors[a:b], counts[a:b], axis=0)
+        block += rng.standard_normal(block.shape, dtype=np.float32) * (2 * NOISE / np.sqrt(dim))
+        block /= np.linalg.norm(block, axis=1, keepdims=True)
+        out[offsets[a]:offsets[b]] = block.astype(np.float16)
+    out.flush()
+    del out
+    np.save(folder / OFFSETS_FILE, offsets)
+    np.save(folder / HASHES_FILE, np.zeros(total, dtype="S16"))
+    return total
 
 
 def chunk_tokens(chunks: list[list[int]], tokens: list[list[str]]) -> list[list[str]]:
@@ -258,10 +313,14 @@ class SyntheticChunks(Sequence):
         if not 0 <= row < self.corpus.n:
             raise IndexError(row)
         report, j = divmod(row, CHUNKS_PER_REPORT)
+        from indexer.chunking import split_sentences
+        from indexer.records import Span
+
         text = self.corpus.text(row)
         start = int(self.corpus.starts[row])
+        spans = tuple(Span(start + a, start + b) for a, b in split_sentences(text, 0, len(text)))
         return Chunk(f"{self.corpus.doc_id(report)}:s1:{j}", self.corpus.doc_id(report), "s1", ("一、主要举措",),
-                     "主要举措", start, start + len(text), text, text, ())
+                     "主要举措", start, start + len(text), text, text, spans)
 
 
 def run_build(n: int, data_path: Path, root: Path) -> dict:
@@ -288,10 +347,15 @@ def run_build(n: int, data_path: Path, root: Path) -> dict:
     manifest = {"model": {"name": DEFAULT_MODEL, "dim": vectors.shape[1]}, "normalizer_version": NORMALIZER_VERSION,
                 "domain_terms": [], "counts": {"reports": corpus.n_reports, "sections": 0, "chunks": n}}
 
+    sentence_s = [0.0]
+
     def write_derived(folder: Path) -> dict:
         (folder / "bm25").mkdir()
         bm25.save(folder / "bm25")
-        return dense.save(folder)
+        t = time.monotonic()
+        count = write_sentence_vectors(folder, corpus, vectors, seed=n + 1)
+        sentence_s[0] = time.monotonic() - t
+        return {**dense.save(folder), "sentences": {"count": count, "dtype": "float16"}}
 
     t = time.monotonic()
     index_data = IndexData(manifest, SyntheticReports(corpus), SyntheticChunks(corpus), [""] * n, tokens, vectors)
@@ -299,9 +363,11 @@ def run_build(n: int, data_path: Path, root: Path) -> dict:
     write_s = time.monotonic() - t
     assert current_generation(root) == folder
     sizes = {name: (folder / name).stat().st_size / 1e6 for name in
-             ("chunks.jsonl", "reports.jsonl", "tokens.jsonl", "vectors.npy", "dense.faiss", "chunks.search.bin")}
+             ("chunks.jsonl", "reports.jsonl", "tokens.jsonl", "vectors.npy", "dense.faiss", "chunks.search.bin",
+              "sentences.npy")}
     return {
         "n": n, "bm25_build_s": bm25_s, "dense_build_s": dense_s, "write_s": write_s, "dense": dense.params,
+        "sentence_write_s": sentence_s[0],
         "bm25_terms": len(bm25.vocab), "bm25_entries": bm25.nnz,
         "disk_bm25_mb": dir_size(folder / "bm25") / 1e6, "disk_mb": sizes, "disk_total_mb": dir_size(folder) / 1e6,
         "build_peak_rss_mb": peak_rss_mb(), "build_rss_before_mb": rss_before,
@@ -351,10 +417,12 @@ def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:
     queries = data["queries"]
     qvec = data["query_vectors"]
     texts = [normalize(q).text for q in queries]
+    which_queries = data["which_queries"]
+    lookup = LookupEmbedder(texts + data["which_topics"], np.concatenate([qvec, data["which_vectors"]]))
     del data
     rss_start = rss_mb()
     t = time.monotonic()
-    searcher = Searcher.load(current_generation(root), LookupEmbedder(texts, qvec), verify=True)
+    searcher = Searcher.load(current_generation(root), lookup, verify=True)
     load_s = time.monotonic() - t
     rss_loaded = rss_mb()
     bm25, dense = searcher.bm25, searcher.dense
@@ -389,6 +457,15 @@ def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:
         bm25_ms.append((t2 - t1) * 1000)
         dense_ms.append((t3 - t2) * 1000)
         fuse_ms.append((t4 - t3) * 1000)
+    # Which-answers (meaning scan + verifier + lexical engine + quotes), on our which-questions.
+    from service.answer.which import answer_which
+
+    which_ms, which_places = [], []
+    for q in which_queries:
+        t0 = time.perf_counter()
+        _, groups, _ = answer_which(searcher, q, Filters())
+        which_ms.append((time.perf_counter() - t0) * 1000)
+        which_places.append(len(groups))
     serve_peak = peak_rss_mb()  # before the checks below, which load every vector
     serve_rss = rss_mb()
 
@@ -457,6 +534,9 @@ def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:
         "bm25_p95_ms": percentile(bm25_ms, 0.95), "dense_p50_ms": statistics.median(dense_ms),
         "dense_p95_ms": percentile(dense_ms, 0.95), "fuse_p50_ms": statistics.median(fuse_ms),
         "hits_p50_ms": statistics.median(hits_ms),
+        "which_n": len(which_ms), "which_p50_ms": statistics.median(which_ms),
+        "which_p95_ms": percentile(which_ms, 0.95), "which_max_ms": max(which_ms),
+        "which_places_median": statistics.median(which_places),
         "dense_recall@10": recall, "sweep": sweep, "rank_bm25": rank,
         "rss_start_mb": rss_start, "rss_loaded_mb": rss_loaded, "rss_after_queries_mb": serve_rss,
         "serve_peak_rss_mb": serve_peak,
@@ -597,6 +677,10 @@ def print_size(row: dict, query: dict) -> None:
           f"(p95 {s['bm25_p95_ms']:.2f}), dense top-100 {s['dense_p50_ms']:.2f} ms (p95 {s['dense_p95_ms']:.2f}), "
           f"fusion {s['fuse_p50_ms']:.2f} ms, read + highlight 10 hits {s['hits_p50_ms']:.2f} ms (caches cleared)")
     print(f"   with the real query embedding added: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    print(f"   which-answers (answer_which: meaning scan over sentence vectors, verifier, lexical engine, quotes), "
+          f"{s['which_n']} questions: p50 {s['which_p50_ms']:.0f} ms, p95 {s['which_p95_ms']:.0f} ms, "
+          f"max {s['which_max_ms']:.0f} ms (+ one query embedding: p95 {s['which_p95_ms'] + query['p95_ms']:.0f} ms); "
+          f"median {s['which_places_median']:.0f} places listed")
     if s["rank_bm25"]:
         r = s["rank_bm25"]
         print(f"   BM25 top-10 on {r['queries']} queries: ours p50 {r['ours_p50_ms']:.2f} ms vs rank-bm25 "
@@ -605,7 +689,8 @@ def print_size(row: dict, query: dict) -> None:
     else:
         print("   rank-bm25: skipped at this size (it scores every document in Python)")
     print(f"   build: BM25 {b['bm25_build_s']:.1f} s ({b['bm25_terms']:,} terms, {b['bm25_entries']:,} entries), "
-          f"FAISS {kind} {b['dense_build_s']:.1f} s, writing the generation {b['write_s']:.1f} s")
+          f"FAISS {kind} {b['dense_build_s']:.1f} s, writing the generation {b['write_s']:.1f} s "
+          f"(of which synthetic sentence vectors {b['sentence_write_s']:.1f} s)")
     print(f"   chunks: {b['mean_chunk_chars']:.0f} chars and {b['mean_chunk_tokens']:.0f} BM25 tokens on average")
     files = ", ".join(f"{name} {mb:,.0f}" for name, mb in b["disk_mb"].items())
     print(f"   disk: generation {b['disk_total_mb']:,.0f} MB (BM25 {b['disk_bm25_mb']:,.0f}, {files} MB)")

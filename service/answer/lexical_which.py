@@ -16,7 +16,7 @@ WHICH_MIN_COVERAGE = 0.6
 # Up to this many chunks a term's chunks are found as substrings (as the sentence scorer finds
 # it); beyond, a scan of every text per term costs seconds, so a term that is a BM25 token is
 # looked up in its postings (missing only chunks where it sits inside a longer word).
-SUBSTRING_SCAN_CHUNKS = 200_000
+SUBSTRING_SCAN_CHUNKS = 50_000
 
 
 def rows_with_term(searcher: Searcher, term: str) -> np.ndarray:
