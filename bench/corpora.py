@@ -1,6 +1,7 @@
 """The corpora the benchmarks run on, assembled from ../shared into folders the indexer reads.
 
-    .venv/bin/python bench/corpora.py large      # build (or reuse) the index of one corpus
+    .venv/bin/python bench/corpora.py large              # build (or reuse) the index of one corpus
+    .venv/bin/python bench/corpora.py large --rebuild    # rebuild it (metadata or chunking changed)
 
 - ``seeds``: the five reports of corpus/.
 - ``large``: the 31 provincial 2025 work reports (.docx as published), the 72 State Council
@@ -70,22 +71,26 @@ def corpus_folder(name: str) -> Path:
         _national_files(partial)
         _ncp_files(partial)
     elif name == "cities143":
-        for i, path in enumerate(sorted((EXT / "cities143-gwr").glob("*.txt"))):
-            shutil.copy(path, partial / f"city_{i:03d}.txt")
+        for path in sorted((EXT / "cities143-gwr").glob("*.txt")):
+            shutil.copy(path, partial / path.name)  # the file name is the city: a metadata hint
     else:
         raise ValueError(f"There is no corpus named {name!r}; the names are {', '.join(NAMES)}.")
     partial.rename(folder)
     return folder
 
 
-def ensure_index(name: str, embedder) -> Path:
-    """The index root of a corpus, built with the normal indexer when it has no generation."""
+def ensure_index(name: str, embedder, rebuild: bool = False) -> Path:
+    """The index root of a corpus, built with the normal indexer when it has no generation.
+
+    `rebuild` builds a new generation over the current one (after a change to metadata or
+    chunking); unchanged chunks and sentences keep their vectors, so only new text is embedded.
+    """
     from indexer.build import build_index
     from indexer.store import current_generation
     from ncp_benchmark import _progress  # the benchmarks' one progress printer
 
     root = CACHE / f"{name}-index"
-    if current_generation(root) is None:
+    if rebuild or current_generation(root) is None:
         started = time.monotonic()
         summary = build_index(corpus_folder(name), root, embedder, progress=_progress)
         print(f"   built {name}: " + summary.lines()[0] + f" ({time.monotonic() - started:.0f} s)", file=sys.stderr)
@@ -95,12 +100,13 @@ def ensure_index(name: str, embedder) -> Path:
 def main() -> int:
     from indexer.embed import available_cores, load_embedder
 
-    name = sys.argv[1] if len(sys.argv) > 1 else "large"
+    args = [a for a in sys.argv[1:] if a != "--rebuild"]
+    name = args[0] if args else "large"
     if not available(name):
         print(f"The material of the {name} corpus is not here (../shared/ext is missing).")
         return 1
     embedder = load_embedder(None, ROOT / ".cache" / "models", num_threads=available_cores())
-    print(ensure_index(name, embedder))
+    print(ensure_index(name, embedder, rebuild="--rebuild" in sys.argv[1:]))
     return 0
 
 
