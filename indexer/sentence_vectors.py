@@ -26,6 +26,10 @@ VECTORS_FILE = "sentences.npy"
 OFFSETS_FILE = "sentences.offsets.npy"
 HASHES_FILE = "sentences.hashes.npy"
 BATCH = 32
+# Up to this many sentences the service holds them in memory as float32 (150 MB per 100k),
+# loaded before gunicorn forks so the workers share one copy: a which-answer then scores every
+# sentence with one matrix product instead of reading the file. Beyond, rows are read on demand.
+IN_MEMORY_SENTENCES = 400_000
 # A "sentence" of fewer word characters (「。」, a stray 「、」, a zero-width space) says nothing;
 # its vector would sit near every query. It is stored as zeros and never taken as evidence.
 MIN_WORD_CHARS = 4
@@ -107,9 +111,14 @@ def save_sentences(folder: Path, vectors: np.ndarray, offsets: np.ndarray, hashe
 class SentenceVectors:
     """The sentence vectors of a generation, read on demand; rows of a chunk found by offset."""
 
-    def __init__(self, vectors: VectorFile, offsets: np.ndarray):
+    def __init__(self, vectors: VectorFile, offsets: np.ndarray, in_memory: int = IN_MEMORY_SENTENCES):
         self.vectors = vectors
         self.offsets = offsets
+        self.matrix: np.ndarray | None = None  # float32, when held in memory
+        self._zero: np.ndarray | None = None
+        if len(vectors) <= in_memory:
+            self.matrix = vectors.rows(np.arange(len(vectors)))
+            self._zero = ~self.matrix.any(axis=1)
 
     @classmethod
     def open(cls, folder: Path, n_chunks: int) -> "SentenceVectors | None":
@@ -138,6 +147,8 @@ class SentenceVectors:
 
     def rows(self, ids: np.ndarray) -> np.ndarray:
         """The vectors of these sentence ids, as float32, in the order given."""
+        if self.matrix is not None:
+            return self.matrix[np.asarray(ids, dtype=np.int64)]
         return self.vectors.rows(ids)
 
     def similarities(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
@@ -145,7 +156,13 @@ class SentenceVectors:
 
         Only the rows asked for are read from the memory-mapped file.
         """
-        block = self.rows(ids)
-        sims = block @ np.asarray(query, dtype=np.float32)
+        query = np.asarray(query, dtype=np.float32)
+        if self.matrix is not None:
+            whole = len(ids) == len(self.matrix) and bool(np.all(np.diff(ids) == 1)) and (len(ids) == 0 or ids[0] == 0)
+            sims = self.matrix @ query if whole else self.matrix[ids] @ query
+            sims[self._zero if whole else self._zero[ids]] = -np.inf
+            return sims
+        block = self.vectors.rows(ids)
+        sims = block @ query
         sims[~block.any(axis=1)] = -np.inf
         return sims

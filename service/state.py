@@ -7,6 +7,7 @@ from pathlib import Path
 from indexer.embed import Embedder
 from indexer.store import current_generation
 from service.answer import Answerer
+from service.answer.answer_cache import DEFAULT_SIZE
 from service.search import Searcher
 
 
@@ -23,10 +24,11 @@ class IndexHolder:
     middle of a request never mixes two generations.
     """
 
-    def __init__(self, root: Path, embedder: Embedder, verify: bool = True):
+    def __init__(self, root: Path, embedder: Embedder, verify: bool = True, answer_cache: int = DEFAULT_SIZE):
         self.root = root
         self.embedder = embedder
         self.verify = verify
+        self.answer_cache = answer_cache
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
         self._answerer: Answerer | None = None
@@ -48,7 +50,7 @@ class IndexHolder:
             if folder == self._loaded_from:
                 return False
             searcher = Searcher.load(folder, self.embedder, verify=self.verify)
-            answerer = Answerer(searcher)
+            answerer = Answerer(searcher, self.answer_cache)
             _warm_up(answerer)
             self._searcher, self._answerer, self._loaded_from = searcher, answerer, folder
         return True

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from service.answer.answer_cache import DEFAULT_SIZE, AnswerCache
 from service.answer.facts import answer_fact, issuers_of
 from service.answer.open_ended import answer_open
 from service.answer.questions import classify, mentioned_issuers
@@ -12,10 +13,12 @@ from service.search import Filters, Searcher
 
 
 class Answerer:
-    """Turns questions into answers over one Searcher."""
+    """Turns questions into answers over one Searcher (one index generation), remembering the
+    last `cache_size` answers."""
 
-    def __init__(self, searcher: Searcher):
+    def __init__(self, searcher: Searcher, cache_size: int = DEFAULT_SIZE):
         self.searcher = searcher
+        self.cache = AnswerCache(cache_size)
 
     def answer(self, question: str, filters: Filters | None = None, resolved: str | None = None,
                exclude: tuple[str, ...] = ()) -> Answer:
@@ -25,6 +28,15 @@ class Answerer:
         """
         filters = filters or Filters()
         resolved = resolved or question
+        key = AnswerCache.key(question, resolved, filters.to_dict(), tuple(exclude))
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        answer = self._answer(question, filters, resolved, tuple(exclude))
+        self.cache.put(key, answer)
+        return answer
+
+    def _answer(self, question: str, filters: Filters, resolved: str, exclude: tuple[str, ...]) -> Answer:
         kind = classify(resolved)
         named = mentioned_issuers(issuers_of(self.searcher), resolved)
         if kind == "open" and len(named) == 1 and not filters.issuer:
