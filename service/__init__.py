@@ -25,6 +25,7 @@ DEFAULTS = {
     "LLM_TIMEOUT": 20.0,
     "VERIFY_INDEX": True,
     "BUILD_IF_MISSING": True,
+    "ANSWER_CACHE": 512,  # answers kept per index generation (FAZHI_ANSWER_CACHE=0: none)
 }
 
 
@@ -75,7 +76,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Uploads embed passages with the full model, which the bundled embedder loads lazily;
         # load it here, before gunicorn forks, so workers share it and no upload waits for it.
         embedder.embed_passages(["法治政府建设"])
-    app.extensions["fazhi"] = IndexHolder(index_dir, embedder, verify=app.config["VERIFY_INDEX"])
+    app.extensions["fazhi"] = IndexHolder(index_dir, embedder, verify=app.config["VERIFY_INDEX"],
+                                            answer_cache=int(app.config["ANSWER_CACHE"]))
     if app.config["LLM_BASE_URL"] and app.config["LLM_MODEL"]:
         from service.generate import Generator
 
@@ -88,6 +90,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(__import__("service.indicator_views", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("service.checkup_views", fromlist=["bp"]).bp)
 
     @app.before_request
     def _pick_up_new_index():

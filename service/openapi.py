@@ -56,6 +56,32 @@ _SCHEMAS = {
             "year": {"type": "integer"}, "section": {"type": "string"},
         },
     },
+    "Checkup": {
+        "type": "object",
+        "properties": {
+            "doc_id": {"type": "string"}, "issuer": {"type": "string"}, "year": {"type": "integer", "nullable": True},
+            "parts": {"type": "array", "items": {"type": "object", "properties": {
+                "part": {"type": "integer", "minimum": 1, "maximum": 5}, "name": {"type": "string"},
+                "required": {"type": "boolean", "description": "Parts 1-4; part 5 only when there is anything."},
+                "present": {"type": "boolean"},
+                "basis": {"type": "string", "enum": ["section", "text", ""],
+                          "description": "section: a heading or section label covers it; text: only a sentence does."},
+                "sections": {"type": "array", "items": {"type": "object", "properties": {
+                    "section_id": {"type": "string"}, "heading": {"type": "string"}, "label": {"type": "string"},
+                    "basis": {"type": "string", "enum": ["label", "heading", "text"]}, "url": {"type": "string"}}}}}}},
+            "complete": {"type": "boolean"}, "missing": {"type": "array", "items": {"type": "integer"}},
+            "published": {"type": "string", "format": "date", "nullable": True},
+            "deadline": {"type": "string", "format": "date", "nullable": True,
+                         "description": "1 April of the year after the reported year; on time means before it."},
+            "on_time": {"type": "boolean", "nullable": True, "description": "null when the date or the year is unknown."},
+            "figures": {"type": "integer", "description": "Sentences with an Arabic number and a unit, or a percentage."},
+            "repeats": {"type": "array", "items": {"type": "object", "properties": {
+                "start": {"type": "integer"}, "end": {"type": "integer"}, "text": {"type": "string"},
+                "url": {"type": "string"}, "other_doc_id": {"type": "string"}, "other_issuer": {"type": "string"},
+                "other_start": {"type": "integer"}, "other_end": {"type": "integer"}, "other_url": {"type": "string"},
+                "similarity": {"type": "number"}, "sentences": {"type": "integer"}}}},
+        },
+    },
     "Hit": {
         "type": "object",
         "properties": {
@@ -244,6 +270,27 @@ _PATHS = {
             },
         },
     },
+    "/api/reports/{doc_id}/checkup": {"get": {
+        "summary": "报告体检: the five required parts present or missing (with their sections), publication "
+                   "date and whether it is before 1 April of the next year, quantified statements, template repeats",
+        "parameters": [_DOC_ID],
+        "responses": {"200": _json({"$ref": "#/components/schemas/Checkup"}), "404": _ERROR},
+    }},
+    "/api/checkups": {"get": {
+        "summary": "The check-up of every report (filtered by issuer, level, region, year) with counts",
+        "parameters": [param for param in _FILTER_PARAMS if param["name"] != "section"],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "filters": {"type": "object"}, "summary": {"type": "object"},
+            "parts": {"type": "object", "description": "The five parts' names by number."},
+            "checkups": {"type": "array", "items": {"$ref": "#/components/schemas/Checkup"}}}}), "400": _ERROR},
+    }},
+    "/api/checkups.csv": {"get": {
+        "summary": "The check-up scorecard as CSV (UTF-8 with BOM)",
+        "parameters": [param for param in _FILTER_PARAMS if param["name"] != "section"],
+        "responses": {"200": {"description": "One row per report: parts 1-5 (有/缺), complete, published, deadline, "
+                                             "on_time (是/否/未知), figures, repeats, url.",
+                              "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": _ERROR},
+    }},
     "/api/ask": {"post": {
         "summary": "Answer a question with verbatim, numbered citations (chat: pass history)",
         "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}}},
@@ -272,6 +319,46 @@ _PATHS = {
     },
 }
 
+
+_INDICATOR_PARAMS = [
+    _query("name", "Only this indicator of the catalogue (GET /api/indicators/catalogue), e.g. 行政复议收案.",
+           {"type": "string", "maxLength": 50}),
+    *[param for param in _FILTER_PARAMS if param["name"] != "section"],
+]
+_FIGURE = {"type": "object", "properties": {
+    "name": {"type": "string"}, "value": {"type": "string", "description": "The number as published, inside quote."},
+    "number": {"type": "number"}, "unit": {"type": "string"}, "period": {"type": "string"},
+    "issuer": {"type": "string"}, "doc_id": {"type": "string"}, "year": {"type": "integer", "nullable": True},
+    "level": {"type": "string"}, "region": {"type": "string"},
+    "quote": {"type": "string", "description": "The sentence as published: report_text[start:end]."},
+    "start": {"type": "integer"}, "end": {"type": "integer"}, "value_start": {"type": "integer"},
+    "value_end": {"type": "integer"}, "url": {"type": "string"}}}
+_PATHS.update({
+    "/api/indicators": {"get": {
+        "summary": "Figures (数据) the reports state, each with its unit, period, issuer and verbatim sentence",
+        "parameters": _INDICATOR_PARAMS,
+        "responses": {"200": _json({"type": "object", "properties": {
+            "filters": {"type": "object"}, "indicators": {"type": "array", "items": _FIGURE}}}), "400": _ERROR},
+    }},
+    "/api/indicators/catalogue": {"get": {
+        "summary": "The indicators looked for: name, topic, kind, accepted units and measure words",
+        "responses": {"200": _json({"type": "object"})},
+    }},
+    "/api/indicators.csv": {"get": {
+        "summary": "The figures as CSV (UTF-8 with BOM)",
+        "parameters": _INDICATOR_PARAMS,
+        "responses": {"200": {"description": "Columns: name, value, number, unit, period, issuer, level, region, "
+                                             "year, doc_id, quote, start, end, url.",
+                              "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": _ERROR},
+    }},
+    "/indicators/chart.svg": {"get": {
+        "summary": "One indicator across places as an SVG bar chart (name required)",
+        "parameters": _INDICATOR_PARAMS,
+        "responses": {"200": {"description": "SVG, one bar per place.",
+                              "content": {"image/svg+xml": {"schema": {"type": "string"}}}}, "400": _ERROR},
+    }},
+})
+
 DOCUMENT = {
     "openapi": "3.0.3",
     "info": {
@@ -299,6 +386,13 @@ SUMMARIES_ZH = {
     ("post", "/api/reports"): "上传一份报告（multipart 的 file 字段），立即编入索引",
     ("get", "/api/reports/{doc_id}"): "一份报告：元数据、发布原文、章节目录和段落",
     ("delete", "/api/reports/{doc_id}"): "从索引中删除一份报告",
+    ("get", "/api/reports/{doc_id}/checkup"): "报告体检：五个部分是否齐全、是否按时公开、数据表述数、雷同段落",
+    ("get", "/api/checkups"): "全部报告的体检结果（可按发布机关、层级、地区、年度筛选）",
+    ("get", "/api/checkups.csv"): "体检结果导出为 CSV（UTF-8 带 BOM）",
+    ("get", "/api/indicators"): "数据：报告写明的各项指标数值，附单位、年度、发布机关和原句",
+    ("get", "/api/indicators/catalogue"): "数据指标目录",
+    ("get", "/api/indicators.csv"): "数据导出为 CSV（UTF-8 带 BOM）",
+    ("get", "/indicators/chart.svg"): "一项指标的各地对比柱状图（SVG）",
     ("post", "/api/ask"): "问答：回答附带逐字引用的编号引文；对话追问时传 history",
     ("get", "/api/ask.csv"): "把回答中的地方和引文导出为 CSV（UTF-8 带 BOM）",
     ("post", "/api/ask.csv"): "同上，以 JSON 提交问题（可带 history 和 filters）",
@@ -313,6 +407,9 @@ CURL_EXAMPLES = [
     ("报告列表", "curl '{base}/api/reports'"),
     ("按发布日期筛选报告", "curl '{base}/api/reports?published_from=2024-01-01&published_to=2024-12-31&has_source=true'"),
     ("一份报告（全文、目录、段落）", "curl '{base}/api/reports/000_dc284aa856a2efc0'"),
+    ("报告体检", "curl '{base}/api/reports/000_dc284aa856a2efc0/checkup'"),
+    ("全部报告的体检结果", "curl '{base}/api/checkups?level=街道'"),
+    ("数据（指标数值）", "curl '{base}/api/indicators?name=行政复议收案&region=广东省'"),
     ("问答", "curl -X POST '{base}/api/ask' -H 'Content-Type: application/json' \\\n"
              "     -d '{{\"question\": \"哪些地方推行“容缺受理”？\"}}'"),
     ("对话追问（带上历史）", "curl -X POST '{base}/api/ask' -H 'Content-Type: application/json' \\\n"

@@ -1,0 +1,107 @@
+"""报告体检 over HTTP: one report's check-up, the corpus scorecard as JSON, CSV and a page."""
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from service.api import REPORT_FILTER_FIELDS
+from service.checkup import PART_NAMES, Checkup, checkup, checkups
+from service.errors import BadParameter, NotFound, ServiceError
+from service.params import filters_param
+from service.views import CONTENT_SECURITY_POLICY
+
+bp = Blueprint("checkup", __name__)
+
+CSV_COLUMNS = ["doc_id", "issuer", "title", "level", "region", "year", *[f"part{n}" for n in PART_NAMES],
+               "complete", "published", "deadline", "on_time", "figures", "repeats", "url"]
+
+
+def _searcher():
+    return current_app.extensions["fazhi"].searcher
+
+
+def _filtered(args) -> tuple[dict, list[Checkup]]:
+    """The filters applied and the check-ups of the reports they allow, in index order."""
+    if "section" in args:
+        raise BadParameter("The 'section' filter applies to passages (/api/search), not to reports.")
+    filters = filters_param({k: v for k, v in args.items() if k in REPORT_FILTER_FIELDS})
+    searcher = _searcher()
+    every = checkups(searcher)
+    return filters.to_dict(), [every[doc_id] for doc_id in searcher.reports_matching(filters)]
+
+
+def _summary(rows: list[Checkup]) -> dict:
+    return {
+        "reports": len(rows),
+        "complete": sum(1 for c in rows if c.complete),
+        "on_time": sum(1 for c in rows if c.on_time is True),
+        "late": sum(1 for c in rows if c.on_time is False),
+        "on_time_unknown": sum(1 for c in rows if c.on_time is None),
+        "with_repeats": sum(1 for c in rows if c.repeats),
+    }
+
+
+@bp.get("/api/reports/<doc_id>/checkup")
+def report_checkup(doc_id: str):
+    searcher = _searcher()
+    if doc_id not in searcher.reports:
+        raise NotFound(f"There is no report with the id {doc_id!r}.")
+    return jsonify(checkup(searcher, doc_id).to_dict())
+
+
+@bp.get("/api/checkups")
+def all_checkups():
+    applied, rows = _filtered(request.args)
+    return jsonify(filters=applied, summary=_summary(rows), parts=PART_NAMES, checkups=[c.to_dict() for c in rows])
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "是", False: "否", None: "未知"}[value]
+
+
+def _csv_safe(value) -> str:
+    """Keep a cell from being read as a spreadsheet formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+@bp.get("/api/checkups.csv")
+def checkups_csv():
+    _, rows = _filtered(request.args)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for c in rows:
+        row = c.to_dict()
+        parts = [("正文提及" if p["basis"] == "text" else "有") if p["present"] else ("缺" if p["required"] else "无")
+                 for p in row["parts"]]
+        writer.writerow([_csv_safe(v) for v in (
+            row["doc_id"], row["issuer"], row["title"], row["level"], row["region"], row["year"] or "", *parts,
+            _yes_no(row["complete"]), row["published"] or "", row["deadline"] or "", _yes_no(row["on_time"]),
+            row["figures"], len(row["repeats"]), request.host_url.rstrip("/") + row["url"])])
+    body = "\ufeff" + buffer.getvalue()  # BOM so spreadsheet programs read UTF-8 Chinese
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=checkups.csv"})
+
+
+@bp.get("/checkups")
+def checkups_page():
+    """The scorecard: one row per report, sortable, filtered by the usual report filters."""
+    try:
+        applied, rows = _filtered(request.args)
+        error = ""
+    except ServiceError as problem:  # a bad or unknown filter value: the page says so, with no rows
+        applied, rows, error = {}, [], problem.message
+    query = urlencode(applied)
+    response = Response(render_template(
+        "checkups.html", active="checkups", rows=[c.to_dict() for c in rows], summary=_summary(rows),
+        parts=PART_NAMES, filters=applied, values=_searcher().filter_values(), error=error,
+        csv_url="/api/checkups.csv" + ("?" + query if query else "")), status=400 if error else 200)
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
