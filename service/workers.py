@@ -7,7 +7,7 @@ import os
 import sys
 
 from gunicorn import util
-from gunicorn.http.errors import LimitRequestHeaders, LimitRequestLine
+from gunicorn.http.errors import InvalidRequestLine, LimitRequestHeaders, LimitRequestLine, ParseException
 from gunicorn.workers.gthread import ThreadWorker
 
 # Gunicorn's own ceiling (its default is 4094). A query of the 500 characters the API allows
@@ -51,7 +51,8 @@ def worker_exit(server, worker) -> None:
 
 
 def oversize_refusal(error: Exception) -> tuple[int, str, str, str] | None:
-    """Status, reason, code and sentence for a request gunicorn refuses as too long to read; else None."""
+    """Status, reason, code and sentence for a request gunicorn refuses before the app sees it
+    (too long, or not valid HTTP); else None."""
     if isinstance(error, LimitRequestLine):
         return 414, "URI Too Long", "uri_too_long", (
             f"The request's address is longer than the {LIMIT_REQUEST_LINE} bytes the service reads; "
@@ -60,11 +61,18 @@ def oversize_refusal(error: Exception) -> tuple[int, str, str, str] | None:
     if isinstance(error, LimitRequestHeaders):
         return 431, "Request Header Fields Too Large", "headers_too_large", (
             "The request's headers are larger than the service reads; send fewer or shorter headers.")
+    if isinstance(error, InvalidRequestLine):
+        return 400, "Bad Request", "bad_request_line", (
+            "The request line is not valid HTTP; an address must be ASCII, so percent-encode Chinese "
+            "in it (a browser does; with curl use -G --data-urlencode 'q=商圈微法庭').")
+    if isinstance(error, ParseException):
+        return 400, "Bad Request", "bad_request", f"The request is not valid HTTP ({type(error).__name__}); it was not read."
     return None
 
 
 class JsonErrorWorker(ThreadWorker):
-    """The gthread worker, answering a request too long to read with the API's JSON error instead of HTML.
+    """The gthread worker, answering a request gunicorn cannot read (too long, not valid HTTP,
+    Chinese not percent-encoded) with the API's JSON error instead of HTML.
 
     Gunicorn refuses such a request before the app sees it; every other error is gunicorn's own.
     """

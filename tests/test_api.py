@@ -235,3 +235,21 @@ def test_a_query_of_the_longest_allowed_length_is_answered_over_real_http(gunico
     url = f"{gunicorn_base}/api/search?{urllib.parse.urlencode({'q': '法治' * 250, 'mode': 'bm25', 'k': 3})}"
     with urllib.request.urlopen(url, timeout=30) as response:
         assert response.status == 200 and len(json.load(response)["results"]) == 3
+
+
+def test_raw_chinese_in_the_address_is_a_json_error_over_real_http(gunicorn_base):
+    # curl 'http://…/api/search?q=商圈微法庭' sends the UTF-8 bytes unencoded; gunicorn refuses
+    # the request line before the app sees it, and the client must still get a JSON sentence.
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(gunicorn_base)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall("GET /api/search?q=商圈微法庭 HTTP/1.1\r\nHost: x\r\n\r\n".encode("utf-8"))
+        raw = b""
+        while chunk := sock.recv(65536):
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"application/json" in head, raw[:300]
+    error = json.loads(body)["error"]
+    assert error["code"] == "bad_request_line" and "percent-encode" in error["message"]
