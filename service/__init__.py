@@ -92,6 +92,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(views.bp)
     app.register_blueprint(__import__("service.indicator_views", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("service.checkup_views", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("service.compare_views", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("service.peer_views", fromlist=["bp"]).bp)
 
     @app.before_request
     def _pick_up_new_index():

@@ -1,11 +1,9 @@
-"""The JSON API: search, reports, ask (with chat history) and CSV export."""
+"""The JSON API: search, reports, ask (with chat history) and its CSV / XLSX / DOCX exports."""
 from __future__ import annotations
 
-import csv
-import io
+from flask import Blueprint, current_app, jsonify, request
 
-from flask import Blueprint, Response, current_app, jsonify, request
-
+from service import exports
 from service.answer.conversation import resolve
 from service.errors import BadParameter, NotFound
 from service.params import (
@@ -170,18 +168,27 @@ def ask():
 
 @bp.route("/api/ask.csv", methods=["GET", "POST"])
 def ask_csv():
+    return _ask_download("csv")
+
+
+@bp.route("/api/ask.xlsx", methods=["GET", "POST"])
+def ask_xlsx():
+    return _ask_download("xlsx")
+
+
+@bp.route("/api/ask.docx", methods=["GET", "POST"])
+def ask_docx():
+    return _ask_download("docx")
+
+
+def _ask_download(extension: str):
+    """The answer as a take-away file: its places and quotes as a table, or as a Word document."""
     result = run_ask(_ask_payload())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["issuer", "region", "year", "level", "quote", "section", "doc_id", "title", "url"])
-    for group in result["groups"]:
-        for citation in group["citations"]:
-            writer.writerow([group["issuer"], group["region"], group["year"] or "", group["level"],
-                             _csv_safe(citation["quote"]), _csv_safe(citation["section"]),
-                             group["doc_id"], _csv_safe(group["title"]), citation["url"]])
-    body = "\ufeff" + buffer.getvalue()  # BOM so spreadsheet programs read UTF-8 Chinese
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": "attachment; filename=answer.csv"})
+    name = exports.file_name("回答-" + (result.get("resolved_question") or result["question"]), extension)
+    if extension == "docx":
+        body = exports.answer_docx(result, request.host_url.rstrip("/"))
+        return exports.download(body, extension, name, "answer.docx")
+    return exports.table_download(exports.answer_table(result), extension, name, f"answer.{extension}")
 
 
 def _csv_safe(value: str) -> str:

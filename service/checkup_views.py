@@ -1,12 +1,11 @@
-"""报告体检 over HTTP: one report's check-up, the corpus scorecard as JSON, CSV and a page."""
+"""报告体检 over HTTP: one report's check-up, the corpus scorecard as JSON, CSV, XLSX and a page."""
 from __future__ import annotations
 
-import csv
-import io
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
+from service import exports
 from service.api import REPORT_FILTER_FIELDS
 from service.checkup import PART_NAMES, Checkup, checkup, checkups
 from service.errors import BadParameter, NotFound, ServiceError
@@ -62,29 +61,30 @@ def _yes_no(value: bool | None) -> str:
     return {True: "是", False: "否", None: "未知"}[value]
 
 
-def _csv_safe(value) -> str:
-    """Keep a cell from being read as a spreadsheet formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+def _table(rows: list[Checkup]) -> exports.Table:
+    """The scorecard as a table: parts as 有/正文提及/缺/无, yes-no columns as 是/否/未知."""
+    out = []
+    for c in rows:
+        row = c.to_dict()
+        parts = [("正文提及" if p["basis"] == "text" else "有") if p["present"] else ("缺" if p["required"] else "无")
+                 for p in row["parts"]]
+        out.append((row["doc_id"], row["issuer"], row["title"], row["level"], row["region"], row["year"] or "",
+                    *parts, _yes_no(row["complete"]), row["published"] or "", row["deadline"] or "",
+                    _yes_no(row["on_time"]), row["figures"], len(row["repeats"]),
+                    request.host_url.rstrip("/") + row["url"]))
+    return exports.Table(tuple(CSV_COLUMNS), out, sheet="报告体检")
 
 
 @bp.get("/api/checkups.csv")
 def checkups_csv():
     _, rows = _filtered(request.args)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for c in rows:
-        row = c.to_dict()
-        parts = [("正文提及" if p["basis"] == "text" else "有") if p["present"] else ("缺" if p["required"] else "无")
-                 for p in row["parts"]]
-        writer.writerow([_csv_safe(v) for v in (
-            row["doc_id"], row["issuer"], row["title"], row["level"], row["region"], row["year"] or "", *parts,
-            _yes_no(row["complete"]), row["published"] or "", row["deadline"] or "", _yes_no(row["on_time"]),
-            row["figures"], len(row["repeats"]), request.host_url.rstrip("/") + row["url"])])
-    body = "\ufeff" + buffer.getvalue()  # BOM so spreadsheet programs read UTF-8 Chinese
-    return Response(body, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": "attachment; filename=checkups.csv"})
+    return exports.table_download(_table(rows), "csv", "报告体检.csv", "checkups.csv")
+
+
+@bp.get("/api/checkups.xlsx")
+def checkups_xlsx():
+    _, rows = _filtered(request.args)
+    return exports.table_download(_table(rows), "xlsx", "报告体检.xlsx", "checkups.xlsx")
 
 
 @bp.get("/checkups")
@@ -99,7 +99,8 @@ def checkups_page():
     response = Response(render_template(
         "checkups.html", active="checkups", rows=[c.to_dict() for c in rows], summary=_summary(rows),
         parts=PART_NAMES, filters=applied, values=_searcher().filter_values(), error=error,
-        csv_url="/api/checkups.csv" + ("?" + query if query else "")), status=400 if error else 200)
+        csv_url="/api/checkups.csv" + ("?" + query if query else ""),
+        xlsx_url="/api/checkups.xlsx" + ("?" + query if query else "")), status=400 if error else 200)
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"

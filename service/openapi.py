@@ -291,6 +291,17 @@ _PATHS = {
                                              "on_time (是/否/未知), figures, repeats, url.",
                               "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": _ERROR},
     }},
+    "/api/passages/{chunk_id}/peers": {"get": {
+        "summary": "相似做法: the same practice as this passage in other reports, one best passage per report, "
+                   "quoted verbatim with offsets (the passage's own report excluded)",
+        "parameters": [{"name": "chunk_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                       *[param for param in _FILTER_PARAMS if param["name"] in ("level", "region")],
+                       {"name": "k", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 50,
+                                                               "default": 10}}],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "filters": {"type": "object"}, "passage": {"type": "object"},
+            "peers": {"type": "array", "items": {"type": "object"}}}}), "400": _ERROR, "404": _ERROR},
+    }},
     "/api/ask": {"post": {
         "summary": "Answer a question with verbatim, numbered citations (chat: pass history)",
         "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/AskRequest"}}}},
@@ -359,6 +370,28 @@ _PATHS.update({
     }},
 })
 
+# 对比: 2-4 reports side by side by the 纲要's task areas.
+_PATHS.update({
+    "/api/areas": {"get": {
+        "summary": "The task areas of 《法治政府建设实施纲要（2021－2025年）》 plus 党的领导 and 学法普法: id, name, "
+                   "part of the 纲要, description and terms",
+        "responses": {"200": _json({"type": "object", "properties": {"areas": {"type": "array",
+                                                                                "items": {"type": "object"}}}})},
+    }},
+    "/api/compare": {"get": {
+        "summary": "2-4 reports compared by task area: reports (columns) and areas (rows), each cell the report's "
+                   "passage count, its first 3 passages with links and its indicator values for the area",
+        "parameters": [
+            _query("doc", "A report id; give it 2 to 4 times.", {"type": "string"}),
+            _query("issuer", "Instead of doc: one issuer's reports across years (the latest four).",
+                   {"type": "string", "maxLength": 50}),
+        ],
+        "responses": {"200": _json({"type": "object", "properties": {
+            "reports": {"type": "array", "items": {"type": "object"}},
+            "areas": {"type": "array", "items": {"type": "object"}}}}), "400": _ERROR, "404": _ERROR},
+    }},
+})
+
 DOCUMENT = {
     "openapi": "3.0.3",
     "info": {
@@ -393,6 +426,9 @@ SUMMARIES_ZH = {
     ("get", "/api/indicators/catalogue"): "数据指标目录",
     ("get", "/api/indicators.csv"): "数据导出为 CSV（UTF-8 带 BOM）",
     ("get", "/indicators/chart.svg"): "一项指标的各地对比柱状图（SVG）",
+    ("get", "/api/passages/{chunk_id}/peers"): "相似做法：其他报告中与这段相同或相近的做法，每份报告一段，逐字引用",
+    ("get", "/api/areas"): "对比：纲要任务体系（另加党的领导、学法普法）目录",
+    ("get", "/api/compare"): "对比：2 至 4 份报告按任务体系并排，每格段落数、前 3 段和相关数据",
     ("post", "/api/ask"): "问答：回答附带逐字引用的编号引文；对话追问时传 history",
     ("get", "/api/ask.csv"): "把回答中的地方和引文导出为 CSV（UTF-8 带 BOM）",
     ("post", "/api/ask.csv"): "同上，以 JSON 提交问题（可带 history 和 filters）",
@@ -409,6 +445,8 @@ CURL_EXAMPLES = [
     ("一份报告（全文、目录、段落）", "curl '{base}/api/reports/000_dc284aa856a2efc0'"),
     ("报告体检", "curl '{base}/api/reports/000_dc284aa856a2efc0/checkup'"),
     ("全部报告的体检结果", "curl '{base}/api/checkups?level=街道'"),
+    ("相似做法", "curl '{base}/api/passages/000_dc284aa856a2efc0:s6:1/peers?level=街道&k=5'"),
+    ("按任务体系对比两份报告", "curl '{base}/api/compare?doc=000_dc284aa856a2efc0&doc=004_1125619140e8c921'"),
     ("数据（指标数值）", "curl '{base}/api/indicators?name=行政复议收案&region=广东省'"),
     ("问答", "curl -X POST '{base}/api/ask' -H 'Content-Type: application/json' \\\n"
              "     -d '{{\"question\": \"哪些地方推行“容缺受理”？\"}}'"),
@@ -444,3 +482,68 @@ def endpoints() -> list[dict]:
 def curl_examples(base: str) -> list[tuple[str, str]]:
     """The curl examples with the service's address filled in."""
     return [(title, command.format(base=base.rstrip("/"))) for title, command in CURL_EXAMPLES]
+
+
+# Take-away files (XLSX, DOCX) and the per-place charts.
+_XLSX = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string",
+                                                                                          "format": "binary"}}}
+_DOCX = {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"schema": {
+    "type": "string", "format": "binary"}}}
+_SVG = {"image/svg+xml": {"schema": {"type": "string"}}}
+_ASK_GET_PARAMS = _PATHS["/api/ask.csv"]["get"]["parameters"]
+_ASK_BODY = _PATHS["/api/ask.csv"]["post"]["requestBody"]
+_ISSUER = _query("issuer", "The place (发布机关) as in /api/reports, e.g. 坦洲镇.", {"type": "string", "maxLength": 50},
+                 True, "坦洲镇")
+
+
+def _download(summary: str, description: str, content: dict, parameters: list) -> dict:
+    return {"summary": summary, "parameters": parameters,
+            "responses": {"200": {"description": description + " Content-Disposition names the file in UTF-8 "
+                                                               "(RFC 5987 filename*), with an ASCII fallback.",
+                                  "content": content}, "400": _ERROR}}
+
+
+_PATHS.update({
+    "/api/ask.xlsx": {
+        "get": _download("The answer's places and quotes as an Excel workbook",
+                         "The columns of /api/ask.csv, one row per citation.", _XLSX, _ASK_GET_PARAMS),
+        "post": {"summary": "The same workbook for a JSON question (with history and filters)", "requestBody": _ASK_BODY,
+                 "responses": {"200": {"description": "XLSX", "content": _XLSX}, "400": _ERROR}},
+    },
+    "/api/ask.docx": {
+        "get": _download("The answer as a Word document, each quote with its citation line",
+                         "The question, the short answer, then per place each quote as 「…」（《报告标题》，发文单位，"
+                         "第N部分“节标题”） with a link to it.", _DOCX, _ASK_GET_PARAMS),
+        "post": {"summary": "The same document for a JSON question (with history and filters)", "requestBody": _ASK_BODY,
+                 "responses": {"200": {"description": "DOCX", "content": _DOCX}, "400": _ERROR}},
+    },
+    "/api/indicators.xlsx": {"get": _download("The figures as an Excel workbook", "The columns of /api/indicators.csv.",
+                                              _XLSX, _INDICATOR_PARAMS)},
+    "/api/checkups.xlsx": {"get": _download("The check-up scorecard as an Excel workbook",
+                                            "The columns of /api/checkups.csv.", _XLSX,
+                                            [param for param in _FILTER_PARAMS if param["name"] != "section"])},
+    "/indicators/line.svg": {"get": {
+        "summary": "One place's indicator across the years the index holds, as an SVG line (name and issuer required)",
+        "parameters": [_query("name", "An indicator of the catalogue, e.g. 人民调解受理.", {"type": "string", "maxLength": 50},
+                              True, "人民调解受理"), _ISSUER],
+        "responses": {"200": {"description": "SVG, one circle per year; with one year a note says no trend can be drawn.",
+                              "content": _SVG}, "400": _ERROR}}},
+    "/indicators/profile.svg": {"get": {
+        "summary": "One place's indicators as labelled horizontal bars, each linking to its quote",
+        "parameters": [_ISSUER, _query("year", "The report year (default: the place's latest).",
+                                       {"type": "integer", "minimum": 1949, "maximum": 2100})],
+        "responses": {"200": {"description": "SVG, one bar per indicator, as long as its share of the largest place's "
+                                             "value (rates: of 100%).", "content": _SVG}, "400": _ERROR}}},
+})
+SUMMARIES_ZH.update({
+    ("get", "/api/ask.xlsx"): "把回答中的地方和引文导出为 Excel",
+    ("post", "/api/ask.xlsx"): "同上，以 JSON 提交问题（可带 history 和 filters）",
+    ("get", "/api/ask.docx"): "把回答和引文导出为 Word 文档，每段引文附中文出处",
+    ("post", "/api/ask.docx"): "同上，以 JSON 提交问题（可带 history 和 filters）",
+    ("get", "/api/indicators.xlsx"): "数据导出为 Excel",
+    ("get", "/api/checkups.xlsx"): "体检结果导出为 Excel",
+    ("get", "/indicators/line.svg"): "一个地方一项指标的历年变化折线图（SVG）",
+    ("get", "/indicators/profile.svg"): "一个地方各项指标的条形图（SVG），每条链接到原句",
+})
+CURL_EXAMPLES.insert(len(CURL_EXAMPLES) - 2, ("导出 Word（引文附出处）",
+                     "curl -o answer.docx '{base}/api/ask.docx?question=哪些地方推行容缺受理'"))

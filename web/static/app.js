@@ -138,6 +138,7 @@ function citationItem(citation, prefix, byDoc, question) {
         el('span', { class: 'section', text: citation.section }),
         el('span', { class: 'quote-actions' },
           el('a', { class: 'open', href: citation.url, text: '在原文中查看' }),
+          el('a', { class: 'peers', href: `/peers/${citation.chunk_id}`, text: '相似做法' }),
           copyButton(note ? { ...citation, titleNote: note.note } : citation)))));
 }
 
@@ -159,6 +160,15 @@ function csvLink(question) {
   return el('a', { class: 'button', href: `/api/ask.csv?${params.toString()}`, download: 'answer.csv', text: '导出 CSV' });
 }
 
+/** The answer's other take-away files (Excel table, Word document with citation lines), after the CSV link;
+ * no name given to download, so the server's UTF-8 file name (filename*) is kept. */
+function exportLinks(question) {
+  const params = new URLSearchParams({ question });
+  for (const [k, v] of Object.entries(state.filters)) params.set(k, v);
+  return [['xlsx', '导出 Excel'], ['docx', '导出 Word']].map(([ext, text]) =>
+    el('a', { class: 'button', href: `/api/ask.${ext}?${params.toString()}`, download: true, text }));
+}
+
 /** The answer block: kind, sentence with [n] links, and the cited places (shared with chat). */
 function answerBlock(result, prefix, options = {}) {
   const byDoc = hitSpans(result.results);
@@ -172,7 +182,9 @@ function answerBlock(result, prefix, options = {}) {
   if (result.kind === 'which' && result.groups.length) {
     head.append(el('span', { class: 'count', text: `${result.groups.length} 个地方` }));
   }
-  if (options.csv && result.groups.length) head.append(csvLink(result.resolved_question || result.question));
+  if (options.csv && result.groups.length) {
+    head.append(csvLink(question), ...exportLinks(question));
+  }
   block.append(head);
   block.append(el('p', { class: 'answer-text' }, answerText(result.answer, prefix)));
   if (result.kind === 'which' && result.groups.length) {
@@ -204,7 +216,8 @@ function renderPassages(result) {
       el('span', { class: 'rank', text: String(hit.rank) }),
       el('a', { class: 'issuer', href: hit.url }, ...reportName(hit)),
       el('span', { class: 'muted', text: metaLine(hit) }),
-      hit.section_label ? el('span', { class: 'tag', text: hit.section_label }) : null),
+      hit.section_label ? el('span', { class: 'tag', text: hit.section_label }) : null,
+      el('a', { class: 'peers', href: `/peers/${hit.chunk_id}`, text: '相似做法' })),
     el('div', { class: 'path', text: hit.section }),
     el('p', { class: 'passage-text' }, markedText(hit.text, hit.highlights || [])))));
   $('passages-note').textContent = hits.length ? `前 ${hits.length} 条，按相关度排序` : '';

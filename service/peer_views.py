@@ -1,0 +1,54 @@
+"""相似做法 over HTTP: a passage's peers in other reports as JSON and as a page."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+
+from service.errors import BadParameter, NotFound, ServiceError
+from service.params import filters_param, int_param
+from service.peers import DEFAULT_K, MAX_K, PeerResult, UnknownPassage, find_peers
+from service.views import CONTENT_SECURITY_POLICY
+
+bp = Blueprint("peers", __name__)
+
+PEER_FILTERS = ("level", "region")
+
+
+def _searcher():
+    return current_app.extensions["fazhi"].searcher
+
+
+def _peers(chunk_id: str, args) -> tuple[dict, PeerResult]:
+    """The filters applied and the peers of a passage; bad or unknown values raise ServiceError."""
+    unknown = [name for name in args if name not in (*PEER_FILTERS, "k")]
+    if unknown:
+        raise BadParameter(f"Unknown parameter {unknown[0]!r}; peers take level, region and k.")
+    filters = filters_param({name: args[name] for name in PEER_FILTERS if name in args})
+    k = int_param(args.get("k"), "k", DEFAULT_K, 1, MAX_K)
+    try:
+        return filters.to_dict(), find_peers(_searcher(), chunk_id, k=k, filters=filters)
+    except UnknownPassage as error:
+        raise NotFound(str(error)) from error
+
+
+@bp.get("/api/passages/<path:chunk_id>/peers")
+def passage_peers(chunk_id: str):
+    applied, result = _peers(chunk_id, request.args)
+    return jsonify(filters=applied, **result.to_dict())
+
+
+@bp.get("/peers/<path:chunk_id>")
+def peers_page(chunk_id: str):
+    """The page: the passage, its key sentences, and its peers with level and region filters."""
+    status, error, applied, result = 200, "", {}, None
+    try:
+        applied, result = _peers(chunk_id, request.args)
+    except ServiceError as problem:  # the page says what was wrong, with the status the API would give
+        status, error = problem.status, problem.message
+    response = Response(render_template(
+        "peers.html", active="search", chunk_id=chunk_id, error=error, filters=applied,
+        values=_searcher().filter_values(), result=result.to_dict() if result else None), status=status)
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
