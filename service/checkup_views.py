@@ -10,7 +10,7 @@ from service.api import REPORT_FILTER_FIELDS
 from service.checkup import PART_NAMES, Checkup, checkup, checkups
 from service.errors import BadParameter, NotFound, ServiceError
 from service.params import filters_param
-from service.views import CONTENT_SECURITY_POLICY
+from service.views import page_headers
 
 bp = Blueprint("checkup", __name__)
 
@@ -101,8 +101,4 @@ def checkups_page():
         parts=PART_NAMES, filters=applied, values=_searcher().filter_values(), error=error,
         csv_url="/api/checkups.csv" + ("?" + query if query else ""),
         xlsx_url="/api/checkups.xlsx" + ("?" + query if query else "")), status=400 if error else 200)
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
+    return page_headers(response)

@@ -7,7 +7,7 @@ from service.areas import AREAS, INDICATOR_TOPIC_AREAS, area_tags
 from service.errors import BadParameter, NotFound, ServiceError
 from service.indicators import figures_of, indicator_named
 from service.search import chunk_anchor
-from service.views import CONTENT_SECURITY_POLICY
+from service.views import page_headers
 
 bp = Blueprint("compare", __name__)
 
@@ -21,11 +21,7 @@ def _searcher():
     return current_app.extensions["fazhi"].searcher
 
 
-@bp.after_request
-def _page_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
+bp.after_request(page_headers)
 
 
 def selected_reports(searcher, args) -> list[str]:

@@ -10,7 +10,7 @@ from service.indicators import CATALOGUE, Figure, figures_of, indicator_named
 from service.indicators.chart import Bar, Point, bar_chart, line_chart
 from service.params import filters_param, int_param, text_param
 from service.search import Searcher
-from service.views import CONTENT_SECURITY_POLICY
+from service.views import page_headers
 
 bp = Blueprint("indicators", __name__)
 
@@ -24,11 +24,7 @@ def _searcher() -> Searcher:
     return current_app.extensions["fazhi"].searcher
 
 
-@bp.after_request
-def _page_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
+bp.after_request(page_headers)
 
 
 def _name_param(required: bool) -> str:

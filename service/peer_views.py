@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from service.errors import BadParameter, NotFound, ServiceError
 from service.params import filters_param, int_param
 from service.peers import DEFAULT_K, MAX_K, PeerResult, UnknownPassage, find_peers
-from service.views import CONTENT_SECURITY_POLICY
+from service.views import page_headers
 
 bp = Blueprint("peers", __name__)
 
@@ -47,8 +47,4 @@ def peers_page(chunk_id: str):
     response = Response(render_template(
         "peers.html", active="search", chunk_id=chunk_id, error=error, filters=applied,
         values=_searcher().filter_values(), result=result.to_dict() if result else None), status=status)
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    response.headers["X-Frame-Options"] = "DENY"
-    return response
+    return page_headers(response)

@@ -52,8 +52,8 @@ def _searcher():
 
 
 @bp.after_request
-def _page_headers(response):
-    """Security headers on every page this blueprint serves."""
+def page_headers(response):
+    """Security headers on every page (the other page blueprints register this too)."""
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")

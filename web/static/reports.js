@@ -1,26 +1,4 @@
-// The corpus table: click a column header to sort by it; click again to reverse.
-const table = document.getElementById('reports-table');
-const headers = [...table.querySelectorAll('thead th')];
-const body = table.tBodies[0];
+// The corpus table, sortable by any column.
+import { sortable } from './sortable.js';
 
-function sortBy(index) {
-  const th = headers[index];
-  const ascending = th.getAttribute('aria-sort') !== 'ascending';
-  const numeric = th.dataset.type === 'number';
-  const rows = [...body.rows].filter((row) => row.cells.length === headers.length);
-  const key = (row) => row.cells[index].dataset.sort || '';
-  rows.sort((a, b) => {
-    const x = key(a);
-    const y = key(b);
-    const order = numeric ? Number(x) - Number(y) : x.localeCompare(y, 'zh-CN');
-    return ascending ? order : -order;
-  });
-  headers.forEach((h) => h.setAttribute('aria-sort', 'none'));
-  th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
-  body.append(...rows);
-}
-
-headers.forEach((th, index) => {
-  const button = th.querySelector('button');
-  if (button) button.addEventListener('click', () => sortBy(index));
-});
+sortable(document.getElementById('reports-table'));
