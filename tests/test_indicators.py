@@ -9,7 +9,7 @@ import pytest
 
 from service.indicators import figures_of
 from service.indicators.extract import bind_sentence, parse_number
-from tests.conftest import DOC_CUIYUAN, DOC_HAIZHU, DOC_TANZHOU, DOC_TIANSHUIJUN, DOC_YUEHAI
+from tests.conftest import DOC_CUIYUAN, DOC_HAIZHU, DOC_TANZHOU, DOC_TIANSHUIJUN, DOC_YUEHAI, ROOT
 
 
 def bound(sentence: str) -> list[tuple[str, float, str]]:
@@ -24,6 +24,9 @@ def bound(sentence: str) -> list[tuple[str, float, str]]:
     ("全区公开发布政府信息超1.1万条", [("主动公开信息", 11000, "条")]),
     ("2023年对325份以镇政府名义签订的合同进行合法性审查", [("合法性审查·合同", 325, "份")]),
     ("人民调解案件数共计825件，调解成功率100%", [("人民调解受理", 825, "件"), ("人民调解成功率", 100, "%")]),
+    # A measure verb may take its topic and 案件 as object before the number (prov31 reports).
+    ("全省办结行政复议案件21850件", [("行政复议办结", 21850, "件")]),
+    ("行政复议改革受理案件6965件，化解率达到90%", [("行政复议收案", 6965, "件")]),
 ])
 def test_a_number_bound_to_its_terms_is_taken(sentence, expected):
     assert bound(sentence) == expected
@@ -48,6 +51,8 @@ def test_a_number_bound_to_its_terms_is_taken(sentence, expected):
     ("2023年该窗口共受理业务521宗，办结率为100%", []),
     # Backlog cases cleared are not the petitions received (found on cities143, not a seed).
     ("开展信访积案化解攻坚行动，1232件信访积案全部化解", []),
+    # Policies cleared by 公平竞争审查 are not documents given the legality review (found on prov31).
+    ("制定公平竞争审查制度实施办法，清理妨碍统一市场和公平竞争政策文件309件", []),
 ])
 def test_a_number_next_to_another_term_is_not_taken(sentence, expected):
     assert bound(sentence) == expected
@@ -181,3 +186,22 @@ def test_page_has_places_as_rows_and_cells_linking_to_quotes(client):
 def test_openapi_lists_the_endpoints(client):
     paths = client.get("/openapi.json").get_json()["paths"]
     assert {"/api/indicators", "/api/indicators.csv", "/indicators/chart.svg"} <= set(paths)
+
+
+GANSU_DOCX = ROOT.parent / "shared" / "ext" / "prov31-gwr" / "2025年甘肃省政府工作报告.docx"
+
+
+@pytest.mark.skipif(not GANSU_DOCX.exists(),
+                    reason=f"../shared is not beside this checkout; this test reads {GANSU_DOCX.name} of prov31-gwr.")
+def test_a_provincial_work_report_gives_its_review_figure_with_its_quote():
+    from indexer.build import doc_id_for
+    from indexer.pipeline import process_source
+    from indexer.sources import read_source
+    from service.indicators.extract import processed_figures
+
+    report = process_source(doc_id_for(GANSU_DOCX), read_source(GANSU_DOCX))
+    figures = processed_figures(report)
+    # Read in the report: 「行政复议改革受理案件6965件，化解率达到90%」 (政府自身建设, the year 2024).
+    assert [(f.name, f.number, f.unit, f.value) for f in figures] == [("行政复议收案", 6965, "件", "6965")]
+    figure = figures[0]
+    assert report.norm.original[figure.start:figure.end] == figure.quote and "受理案件6965件" in figure.quote

@@ -56,7 +56,8 @@ CATALOGUE: tuple[Indicator, ...] = (
     Indicator("负责人出庭应诉率", LITIGATION, ("出庭应诉率", "出庭率"), "rate", ("%",), needs_topic=False),
     Indicator("规范性文件制定", NORMATIVE, ("制定", "出台", "印发", "发布"), "count", ("件", "份", "个", "部")),
     Indicator("规范性文件备案审查", NORMATIVE, ("备案审查", "报备", "备案"), "count", ("件", "份", "个", "部")),
-    Indicator("合法性审查·文件", LEGALITY, ("规范性文件", "文件"), "count", ("件", "份", "个")),
+    Indicator("合法性审查·文件", LEGALITY, ("规范性文件", "文件"), "count", ("件", "份", "个"),
+              excluded=("公平竞争",)),  # 公平竞争审查 clears policies; it is not the legality review
     Indicator("合法性审查·合同", LEGALITY, ("合同",), "count", ("件", "份", "个", "宗")),
     Indicator("合法性审查·重大决策", LEGALITY, ("重大行政决策", "重大决策"), "count", ("件", "项", "个", "份")),
     Indicator("行政执法案件", ENFORCEMENT, ("执法案件", "立案", "行政处罚案件", "处罚案件", "查处案件"),

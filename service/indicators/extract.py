@@ -19,6 +19,8 @@ from service.search import Searcher
 
 # Words that may stand between a measure word and its number (「案件数共计825件」, 「出庭应诉率达100%」).
 _FILLER = re.compile(r"(?:数|总数|总量|量|共|共计|合计|累计|总计|达到?|为|是|约|超过?|近|逾|均为|已|了|\s)*")
+# The object a measure verb may take before its number (「办结行政复议案件2.1万件」).
+_CASE_NOUNS = ("案件", "事项")
 # How far after a number its measure word may stand in the same clause (「325份以镇政府名义签订的合同」).
 AFTER_WINDOW = 12
 # How far back from a number's clause the last topic term of the sentence may stand.
@@ -121,6 +123,22 @@ def _clause(text: str, at: int, end: int, breaks: re.Pattern) -> tuple[int, int]
     return start, nxt.start() if nxt else len(text)
 
 
+def _bound_after_measure(indicator: Indicator, rest: str) -> bool:
+    """Whether the text from a measure word to the number binds them: filler only, or the verb's object
+    first, that is the indicator's topic and/or 案件 (「办结行政复议案件2.1万件」, 「受理案件6965件」)."""
+    if _FILLER.fullmatch(rest):
+        return True
+    for term in sorted(indicator.topic.terms, key=len, reverse=True):
+        if rest.startswith(term):
+            rest = rest[len(term):]
+            break
+    for noun in _CASE_NOUNS:
+        if rest.startswith(noun):
+            rest = rest[len(noun):]
+            break
+    return bool(_FILLER.fullmatch(rest))
+
+
 def _measure_gap(indicator: Indicator, text: str, clause: tuple[int, int], tight_end: int,
                  value: Value) -> int | None:
     """How closely a measure word binds the value (characters between them), None when none does."""
@@ -128,7 +146,7 @@ def _measure_gap(indicator: Indicator, text: str, clause: tuple[int, int], tight
     before = text[clause[0]:value.start]
     for measure in indicator.measures:
         at = before.rfind(measure)
-        if at >= 0 and _FILLER.fullmatch(before[at + len(measure):]):
+        if at >= 0 and _bound_after_measure(indicator, before[at + len(measure):]):
             gap = len(before) - at - len(measure)
             best = gap if best is None else min(best, gap)
     after = text[value.end:min(tight_end, value.end + AFTER_WINDOW)]
@@ -209,10 +227,19 @@ def extract_figures(searcher: Searcher) -> list[Figure]:
 
 
 def _figures_of_report(searcher: Searcher, doc_id: str) -> list[Figure]:
-    meta = searcher.meta(doc_id)
-    normalized = searcher.normalized(doc_id)
-    original = normalized.original
     plans = [(c.start, c.end) for c in searcher.chunks_of(doc_id) if c.label in PLAN_LABELS]
+    return report_figures(doc_id, searcher.meta(doc_id), searcher.normalized(doc_id), plans)
+
+
+def processed_figures(report) -> list[Figure]:
+    """The figures of one report as the indexer processes it (indexer.pipeline.process_source), no index needed."""
+    plans = [(c.start, c.end) for c in report.chunks if c.label in PLAN_LABELS]
+    return report_figures(report.meta.doc_id, report.meta.to_dict(), report.norm, plans)
+
+
+def report_figures(doc_id: str, meta: dict, normalized, plans: list[tuple[int, int]]) -> list[Figure]:
+    """The figures of one report's normalised text; `plans` are published-text spans of its plan sections."""
+    original = normalized.original
     text = normalized.text
     figures = []
     for match in _SENTENCE.finditer(text):
