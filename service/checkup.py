@@ -10,7 +10,7 @@ import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from indexer.chunking import split_sentences
 from indexer.sections import (
@@ -263,35 +263,48 @@ def find_repeats(docs: Mapping[str, Sequence[SentenceSpan]], threshold: float = 
     the longer one's; consecutive matching sentences against the same report make one Repeat.
     Sentences under MIN_REPEAT_CHARS and 「现将…报告如下」 boilerplate never match.
     """
-    shingles: dict[tuple[str, int], frozenset[str]] = {}
-    postings: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    # Sentences with the same key (verbatim copies, the usual template repeat) are compared once:
+    # candidates are found per distinct key, then fanned out to the sentences that have it.
+    occurrences: dict[str, list[tuple[str, int]]] = {}
     for doc_id, sentences in docs.items():
         for index, sentence in enumerate(sentences):
             key = _key(sentence.text)
             if len(key) < MIN_REPEAT_CHARS or _BOILERPLATE.search(key):
                 continue
-            grams = _shingles(key)
-            shingles[(doc_id, index)] = grams
-            for gram in grams:
-                postings[gram].append((doc_id, index))
+            occurrences.setdefault(key, []).append((doc_id, index))
+    keys = list(occurrences)
+    grams_of = [_shingles(key) for key in keys]
+    postings: dict[str, list[int]] = defaultdict(list)  # shingle -> ids of the keys that have it
+    posting_size: dict[str, int] = defaultdict(int)  # shingle -> sentences that have it
+    for key_id, grams in enumerate(grams_of):
+        weight = len(occurrences[keys[key_id]])
+        for gram in grams:
+            postings[gram].append(key_id)
+            posting_size[gram] += weight
     # best[doc][index] = {other_doc: (other_index, similarity)}
     best: dict[str, dict[int, dict[str, tuple[int, float]]]] = defaultdict(lambda: defaultdict(dict))
-    for (doc_id, index), grams in shingles.items():
-        shared: dict[tuple[str, int], int] = defaultdict(int)
+    for key_id, grams in enumerate(grams_of):
+        shared: dict[int, int] = defaultdict(int)
         for gram in grams:
-            posting = postings[gram]
-            if len(posting) > MAX_POSTING:
+            if posting_size[gram] > MAX_POSTING:
                 continue
-            for other in posting:
-                if other[0] != doc_id:
-                    shared[other] += 1
-        for (other_doc, other_index), count in shared.items():
-            similarity = count / max(len(grams), len(shingles[(other_doc, other_index)]))
+            for other in postings[gram]:
+                shared[other] += 1
+        here = occurrences[keys[key_id]]
+        for other_id, count in shared.items():
+            similarity = count / max(len(grams), len(grams_of[other_id]))
             if similarity < threshold:
                 continue
-            previous = best[doc_id][index].get(other_doc)
-            if previous is None or similarity > previous[1]:
-                best[doc_id][index][other_doc] = (other_index, similarity)
+            theirs = occurrences[keys[other_id]]
+            for doc_id, index in here:
+                row = best[doc_id][index]
+                for other_doc, other_index in theirs:
+                    if other_doc == doc_id:
+                        continue
+                    previous = row.get(other_doc)
+                    if previous is None or similarity > previous[1] or (
+                            similarity == previous[1] and other_index < previous[0]):
+                        row[other_doc] = (other_index, similarity)
     out: dict[str, list[Repeat]] = {}
     for doc_id, sentences in docs.items():
         out[doc_id] = _runs(doc_id, sentences, docs, best.get(doc_id, {}))
@@ -350,8 +363,9 @@ def _compute(searcher) -> dict[str, Checkup]:
             start, end = norm.original_span(r.start, r.end)
             other_norm = norms[r.other_doc_id]
             o_start, o_end = other_norm.original_span(r.other_start, r.other_end)
-            placed.append(replace(r, start=start, end=end, other_start=o_start, other_end=o_end, text=original[start:end],
-                                  other_issuer=metas[r.other_doc_id].get("issuer", "")))
+            # Repeat(...) rather than dataclasses.replace: a corpus of shared templates has millions of repeats.
+            placed.append(Repeat(doc_id, start, end, r.other_doc_id, o_start, o_end, r.similarity, r.sentences,
+                                 text=original[start:end], other_issuer=metas[r.other_doc_id].get("issuer", "")))
         out[doc_id] = Checkup(
             doc_id=doc_id, meta=meta,
             parts=check_parts(doc_id, record.get("sections", []), norm.text),

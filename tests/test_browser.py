@@ -282,3 +282,39 @@ def test_facets_list_values_with_hits_most_frequent_first_and_fold_the_rest(page
         counts = [int(c) for c in group.locator(".facet-count").all_text_contents()]
         assert counts == sorted(counts, reverse=True) and all(counts)
     assert page.errors == []
+
+
+def test_indicator_chart_has_one_bar_per_place_stating_the_chosen_indicator(page, server):
+    figures = json.loads(_get(f"{server}/api/indicators", timeout=30))["indicators"]
+    places: dict[str, dict[str, dict]] = {}  # indicator -> doc_id -> its first figure (what the bar shows)
+    for figure in figures:
+        places.setdefault(figure["name"], {}).setdefault(figure["doc_id"], figure)
+    page.goto("/indicators")
+    chart = page.locator("figure.indicator-chart:not(.indicator-profile):not(.indicator-line) svg")
+    chart.wait_for()
+    default = page.locator("select[name=chart]").input_value()
+    # Choose, through the form, an indicator that several places state and that is not the default.
+    chosen = max((name for name in places if name != default), key=lambda name: len(places[name]))
+    assert len(places[chosen]) >= 2, places
+    page.select_option("select[name=chart]", chosen)
+    page.locator("form:has(select[name=chart]) button[type=submit]").click()
+    page.wait_for_url(re.compile(r"chart="))
+    assert page.locator("select[name=chart]").input_value() == chosen
+    chart.wait_for()
+    assert chosen in chart.locator("title").first.text_content()
+
+    expected = sorted(places[chosen].values(), key=lambda f: -f["number"])
+    bars = chart.locator("rect.bar")
+    assert bars.count() == len(expected)
+    tips = [t.split("：", 1) for t in chart.locator("rect.bar > title").all_text_contents()]
+    assert [text for _, text in tips] == [f"{f['value']}{f['unit']}" for f in expected]
+    for (label, _), figure in zip(tips, expected):
+        assert label.startswith(figure["issuer"] or figure["doc_id"])
+    links = chart.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert links == [f["url"] for f in expected]
+    widths = [float(w) for w in bars.evaluate_all("rects => rects.map(r => r.getAttribute('width'))")]
+    assert widths == sorted(widths, reverse=True) and widths[0] > 0
+    if expected[-1]["number"] > 0:  # bars are drawn to scale against the largest value
+        ratio = widths[-1] / widths[0]
+        assert abs(ratio - expected[-1]["number"] / expected[0]["number"]) < 0.02
+    assert page.errors == []
