@@ -355,7 +355,7 @@ def _check_readable(name: str, text: str) -> None:
 
 # ---------------------------------------------------------------- HTML
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
+META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.I)
 _SKIPPED_TAGS = frozenset(
     "script style nav noscript template head iframe object embed svg canvas form button select "
     "input textarea rt rp".split()
@@ -373,17 +373,27 @@ _HTML_SPACE = re.compile(r"[ \t\n\r\f]+")
 _CJK_BREAK = re.compile(r"(?<=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f])[ \t\r\f]*\n[ \t\n\r\f]*(?=[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f])")
 
 
-def _html_charset(data: bytes) -> str:
-    match = _META_CHARSET.search(data[:4096])
-    if not match:
+def meta_charset(data: bytes) -> str:
+    """The charset label a page's <meta> declares in its first 4 KB ('' when none)."""
+    match = META_CHARSET.search(data[:4096])
+    return match.group(1).decode("ascii", "ignore") if match else ""
+
+
+def charset_codec(label: str) -> str:
+    """The Python codec a declared charset label means (gb2312 and gbk read as gb18030); '' if unknown."""
+    label = label.strip().lower()
+    if not label:
         return ""
-    label = match.group(1).decode("ascii", "ignore").lower()
     if label in _DECLARED_ALIASES:
         return _DECLARED_ALIASES[label]
     try:
         return codecs.lookup(label).name
     except LookupError:
         return ""
+
+
+def _html_charset(data: bytes) -> str:
+    return charset_codec(meta_charset(data))
 
 
 def _read_html(data: bytes, name: str) -> tuple[str, str]:

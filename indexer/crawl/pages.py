@@ -11,7 +11,7 @@ from lxml.etree import LxmlError, ParserError
 
 from indexer.crawl.dates import find_published
 from indexer.errors import UnreadableSource
-from indexer.sources import MIN_COMMON_SHARE, common_share, read_bytes
+from indexer.sources import MIN_COMMON_SHARE, charset_codec, common_share, meta_charset, read_bytes
 
 # Attachment kinds a report is published as; .doc and .wps are listed so that the user is told
 # why they cannot be read, rather than never hearing of them.
@@ -20,9 +20,6 @@ ATTACHMENT_SUFFIXES = (".docx", ".pdf", ".txt", ".doc", ".wps")
 # is a cover page: its report is in the attachment.
 MIN_BODY_CHARS = 120
 
-_CHARSET_ALIASES = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030",
-                    "gb_2312-80": "gb18030", "big5": "big5", "x-x-big5": "big5"}
-_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
 _UTF8 = frozenset({"utf-8", "utf8", "utf_8"})
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|—|－|\s-\s)\s*")
 _TITLE_METAS = ("articletitle", "og:title", "title", "dc.title")
@@ -91,9 +88,8 @@ def decode_html(data: bytes, name: str, declared: str = "") -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    meta = _META_CHARSET.search(data[:4096])
-    labels = [declared, meta.group(1).decode("ascii", "ignore") if meta else ""]
-    declared_codecs = [_codec(label) for label in labels]
+    labels = [declared, meta_charset(data)]
+    declared_codecs = [charset_codec(label) for label in labels]
     best: tuple[float, str, str] | None = None
     for codec in dict.fromkeys(c for c in declared_codecs + ["gb18030", "big5"] if c and c not in _UTF8):
         try:
@@ -109,18 +105,6 @@ def decode_html(data: bytes, name: str, declared: str = "") -> tuple[str, str]:
         return best[2], best[1]
     said = f" (it declares {', '.join(label for label in labels if label)})" if any(labels) else ""
     raise UnreadableSource(name, f"is a web page whose text could not be decoded as UTF-8, GB18030 or Big5{said}.")
-
-
-def _codec(label: str) -> str:
-    label = label.strip().lower()
-    if not label:
-        return ""
-    if label in _CHARSET_ALIASES:
-        return _CHARSET_ALIASES[label]
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return ""
 
 
 def parse_html(markup: str, name: str):
