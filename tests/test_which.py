@@ -139,3 +139,27 @@ def test_mean_f1_on_the_seed_cases_does_not_fall(answerer):
         tp = len(got & want)
         scores.append(1.0 if got == want else (2 * tp / (len(got) + len(want)) if tp else 0.0))
     assert np.mean(scores) >= 0.6
+
+
+def test_the_lexical_recall_at_scale_keeps_the_best_rows_of_every_report(searcher, monkeypatch):
+    # Beyond EXHAUSTIVE_SENTENCES the meaning scan reads at most LEXICAL_ROWS recalled chunks,
+    # ROWS_PER_REPORT of each report, best by BM25, rows holding a quoted name before all others.
+    from service.answer import meaning
+
+    monkeypatch.setattr(meaning, "LEXICAL_ROWS", 6)
+    rows = np.arange(len(searcher.chunks))
+    scores = searcher.bm25.scores(["行政复议"])
+    named = [searcher.chunks.rows_containing("商圈微法庭")]
+    kept = meaning.best_rows_per_report(searcher, rows, scores, named)
+    assert len(kept) == 6 and list(kept) == sorted(kept)
+    docs = searcher.chunks.doc_rows[kept]
+    assert max(np.bincount(docs)) <= meaning.ROWS_PER_REPORT
+    assert set(named[0]) & set(kept)  # the quoted name's chunk survives the cut
+    for doc in set(docs.tolist()):  # within a report, no dropped row scores above a kept one
+        of_doc = rows[searcher.chunks.doc_rows == doc]
+        dropped = np.setdiff1d(of_doc, kept)
+        kept_here = kept[docs == doc]
+        if len(dropped) and not set(named[0]) & set(kept_here):
+            assert scores[dropped].max() <= scores[kept_here].min()
+    few = np.arange(3)
+    assert list(meaning.best_rows_per_report(searcher, few, scores, named)) == [0, 1, 2]  # under the cap: all

@@ -114,15 +114,15 @@ def _allowed_sentences(searcher: Searcher, mask: np.ndarray | None,
     return ids, chunk_rows, False
 
 
-def best_rows_per_report(searcher: Searcher, rows: np.ndarray, terms: list[str],
-                         required: tuple[str, ...] | list[str]) -> np.ndarray:
-    """At most LEXICAL_ROWS of the rows: the ROWS_PER_REPORT best of each report by BM25 on
-    the terms (rows holding a quoted name first), the best reports' first."""
+def best_rows_per_report(searcher: Searcher, rows: np.ndarray, term_scores: np.ndarray,
+                         named_rows: list[np.ndarray]) -> np.ndarray:
+    """At most LEXICAL_ROWS of the rows: the ROWS_PER_REPORT best of each report by the BM25
+    scores of the recalled terms (rows holding a quoted name first), the best reports' first."""
     if len(rows) <= LEXICAL_ROWS:
         return rows
-    scores = searcher.bm25.scores(terms)[rows] if terms else np.zeros(len(rows), dtype=np.float32)
-    for name in required:
-        scores = scores + np.isin(rows, searcher.chunks.rows_containing(name)) * 1e6
+    scores = term_scores[rows]
+    for named in named_rows:
+        scores = scores + np.isin(rows, named) * 1e6
     docs = searcher.chunks.doc_rows[rows]
     order = np.lexsort((-scores, docs))  # by report, best first within each
     docs_sorted = docs[order]
@@ -192,16 +192,18 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
     detail = set(int(p) for p in order[:DETAIL_SENTENCES] if np.isfinite(sims[p]))
     lexical_terms = [t for t, _ in learned[:3]] + list(topic.required)
     if lexical_terms:
-        hit_rows = np.flatnonzero(searcher.bm25.scores(lexical_terms) > 0)
-        for name in topic.required:
-            hit_rows = np.union1d(hit_rows, searcher.chunks.rows_containing(name))
+        term_scores = searcher.bm25.scores(lexical_terms)
+        named_rows = [searcher.chunks.rows_containing(name) for name in topic.required]
+        hit_rows = np.flatnonzero(term_scores > 0)
+        for named in named_rows:
+            hit_rows = np.union1d(hit_rows, named)
         if mask is not None:
             hit_rows = hit_rows[mask[hit_rows]]
         if exhaustive:
             detail.update(int(p) for p in np.flatnonzero(np.isin(chunk_rows, hit_rows) & np.isfinite(sims)))
         else:
             extra = np.setdiff1d(hit_rows, np.unique(chunk_rows))
-            extra = best_rows_per_report(searcher, extra, lexical_terms, topic.required)
+            extra = best_rows_per_report(searcher, extra, term_scores, named_rows)
             extra_ids, extra_rows = searcher.sentences.rows_of(extra)
             if len(extra_ids):
                 ids = np.concatenate([ids, extra_ids])
