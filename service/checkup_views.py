@@ -4,14 +4,14 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from service import exports
 from service.api import REPORT_FILTER_FIELDS
 from service.checkup import PART_NAMES, Checkup, checkup, checkups
 from service.errors import BadParameter, NotFound, ServiceError
 from service.params import filters_param
-from service.views import page_headers
+from service.views import current_searcher, page_headers
 
 bp = Blueprint("checkup", __name__)
 
@@ -19,16 +19,12 @@ CSV_COLUMNS = ["doc_id", "issuer", "title", "level", "region", "year", *[f"part{
                "complete", "published", "deadline", "on_time", "figures", "repeats", "url"]
 
 
-def _searcher():
-    return current_app.extensions["fazhi"].searcher
-
-
 def _filtered(args) -> tuple[dict, list[Checkup]]:
     """The filters applied and the check-ups of the reports they allow, in index order."""
     if "section" in args:
         raise BadParameter("The 'section' filter applies to passages (/api/search), not to reports.")
     filters = filters_param({k: v for k, v in args.items() if k in REPORT_FILTER_FIELDS})
-    searcher = _searcher()
+    searcher = current_searcher()
     every = checkups(searcher)
     return filters.to_dict(), [every[doc_id] for doc_id in searcher.reports_matching(filters)]
 
@@ -46,7 +42,7 @@ def _summary(rows: list[Checkup]) -> dict:
 
 @bp.get("/api/reports/<doc_id>/checkup")
 def report_checkup(doc_id: str):
-    searcher = _searcher()
+    searcher = current_searcher()
     if doc_id not in searcher.reports:
         raise NotFound(f"There is no report with the id {doc_id!r}.")
     return jsonify(checkup(searcher, doc_id).to_dict())
@@ -107,7 +103,7 @@ def checkups_page():
     query = urlencode(applied)
     response = Response(render_template(
         "checkups.html", active="checkups", rows=[_page_row(c) for c in rows], summary=_summary(rows),
-        parts=PART_NAMES, filters=applied, values=_searcher().filter_values(), error=error,
+        parts=PART_NAMES, filters=applied, values=current_searcher().filter_values(), error=error,
         csv_url="/api/checkups.csv" + ("?" + query if query else ""),
         xlsx_url="/api/checkups.xlsx" + ("?" + query if query else "")), status=400 if error else 200)
     return page_headers(response)

@@ -1,13 +1,13 @@
 """对比 over HTTP: 2-4 reports side by side by the 纲要's task areas, as JSON and as a page."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
 from service.areas import AREAS, INDICATOR_TOPIC_AREAS, area_tags
 from service.errors import BadParameter, NotFound, ServiceError
 from service.indicators import figures_of, indicator_named
 from service.search import chunk_anchor
-from service.views import page_headers
+from service.views import current_searcher, page_headers
 
 bp = Blueprint("compare", __name__)
 
@@ -15,10 +15,6 @@ MIN_REPORTS, MAX_REPORTS = 2, 4
 PASSAGES_SHOWN = 3
 SNIPPET_CHARS = 120
 PARAMS = ("doc", "issuer")
-
-
-def _searcher():
-    return current_app.extensions["fazhi"].searcher
 
 
 bp.after_request(page_headers)
@@ -103,7 +99,7 @@ def areas():
 
 @bp.get("/api/compare")
 def compare_api():
-    searcher = _searcher()
+    searcher = current_searcher()
     return jsonify(comparison(searcher, selected_reports(searcher, request.args)))
 
 
@@ -116,7 +112,7 @@ def _choices(searcher) -> list[dict]:
 @bp.get("/compare")
 def compare_page():
     """The comparison table; with no selection, the form to pick reports."""
-    searcher = _searcher()
+    searcher = current_searcher()
     data, error, status = None, "", 200
     if any(v.strip() for v in request.args.getlist("doc")) or request.args.get("issuer") or \
             any(k not in PARAMS for k in request.args):

@@ -1,7 +1,7 @@
 """Indicators (数据): the figures as JSON, CSV and XLSX, a table of places by indicator, and SVG charts."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from markupsafe import Markup
 
 from service import exports
@@ -10,7 +10,7 @@ from service.indicators import CATALOGUE, Figure, figures_of, indicator_named
 from service.indicators.chart import Bar, Point, bar_chart, line_chart
 from service.params import filters_param, int_param, text_param
 from service.search import Searcher
-from service.views import page_headers
+from service.views import current_searcher, page_headers
 
 bp = Blueprint("indicators", __name__)
 
@@ -18,10 +18,6 @@ FILTERS = ("issuer", "level", "region", "year")
 PARAMS = ("name", *FILTERS)
 CSV_COLUMNS = ("name", "value", "number", "unit", "period", "issuer", "level", "region", "year", "doc_id",
                "quote", "start", "end", "url")
-
-
-def _searcher() -> Searcher:
-    return current_app.extensions["fazhi"].searcher
 
 
 bp.after_request(page_headers)
@@ -52,7 +48,7 @@ def _selected(searcher: Searcher, required_name: bool = False, allowed: tuple[st
 
 @bp.get("/api/indicators")
 def indicators():
-    _, applied, figures = _selected(_searcher())
+    _, applied, figures = _selected(current_searcher())
     return jsonify(filters=applied, indicators=[f.to_dict() for f in figures])
 
 
@@ -68,13 +64,13 @@ def _table(figures: list[Figure]) -> exports.Table:
 
 @bp.get("/api/indicators.csv")
 def indicators_csv():
-    _, _, figures = _selected(_searcher())
+    _, _, figures = _selected(current_searcher())
     return exports.table_download(_table(figures), "csv", "数据.csv", "indicators.csv")
 
 
 @bp.get("/api/indicators.xlsx")
 def indicators_xlsx():
-    _, _, figures = _selected(_searcher())
+    _, _, figures = _selected(current_searcher())
     return exports.table_download(_table(figures), "xlsx", "数据.xlsx", "indicators.xlsx")
 
 
@@ -101,7 +97,7 @@ def _shared_issuers(searcher: Searcher) -> set[str]:
 
 @bp.get("/indicators/chart.svg")
 def chart():
-    searcher = _searcher()
+    searcher = current_searcher()
     name, _, figures = _selected(searcher, required_name=True)
     unit = figures[0].unit if figures else ""
     svg = bar_chart(f"{name}（{unit}）" if unit else name, _bars(figures, _shared_issuers(searcher)))
@@ -163,7 +159,7 @@ def _profile_svg(figures: list[Figure], issuer: str, year: int | None) -> str:
 def line():
     """One place's indicator across the years the index holds, as an SVG line."""
     _only(("name", "issuer"))
-    searcher = _searcher()
+    searcher = current_searcher()
     name = _name_param(required=True)
     issuer = _issuer_param(searcher, request.args.get("issuer"))
     return Response(_line_svg(figures_of(searcher), name, issuer), mimetype="image/svg+xml")
@@ -173,7 +169,7 @@ def line():
 def profile():
     """One place's indicators as labelled horizontal bars, each linking to its quote."""
     _only(("issuer", "year"))
-    searcher = _searcher()
+    searcher = current_searcher()
     issuer = _issuer_param(searcher, request.args.get("issuer"))
     year = int_param(request.args.get("year"), "year", None, 1949, 2100)
     return Response(_profile_svg(figures_of(searcher), issuer, year), mimetype="image/svg+xml")
@@ -181,7 +177,7 @@ def profile():
 
 @bp.get("/indicators")
 def page():
-    searcher = _searcher()
+    searcher = current_searcher()
     _, _, figures = _selected(searcher, allowed=(*FILTERS, "chart", "place"))
     shared = _shared_issuers(searcher)
     present = [i.name for i in CATALOGUE if any(f.name == i.name for f in figures)]

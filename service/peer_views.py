@@ -1,20 +1,16 @@
 """相似做法 over HTTP: a passage's peers in other reports as JSON and as a page."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 
 from service.errors import BadParameter, NotFound, ServiceError
 from service.params import filters_param, int_param
 from service.peers import DEFAULT_K, MAX_K, PeerResult, UnknownPassage, find_peers
-from service.views import page_headers
+from service.views import current_searcher, page_headers
 
 bp = Blueprint("peers", __name__)
 
 PEER_FILTERS = ("level", "region")
-
-
-def _searcher():
-    return current_app.extensions["fazhi"].searcher
 
 
 def _peers(chunk_id: str, args) -> tuple[dict, PeerResult]:
@@ -25,7 +21,7 @@ def _peers(chunk_id: str, args) -> tuple[dict, PeerResult]:
     filters = filters_param({name: args[name] for name in PEER_FILTERS if name in args})
     k = int_param(args.get("k"), "k", DEFAULT_K, 1, MAX_K)
     try:
-        return filters.to_dict(), find_peers(_searcher(), chunk_id, k=k, filters=filters)
+        return filters.to_dict(), find_peers(current_searcher(), chunk_id, k=k, filters=filters)
     except UnknownPassage as error:
         raise NotFound(str(error)) from error
 
@@ -46,5 +42,5 @@ def peers_page(chunk_id: str):
         status, error = problem.status, problem.message
     response = Response(render_template(
         "peers.html", active="search", chunk_id=chunk_id, error=error, filters=applied,
-        values=_searcher().filter_values(), result=result.to_dict() if result else None), status=status)
+        values=current_searcher().filter_values(), result=result.to_dict() if result else None), status=status)
     return page_headers(response)

@@ -47,7 +47,8 @@ def derived_notes(meta: dict) -> dict[str, dict]:
             for field in meta.get("derived", ()) if field in DERIVED_FIELDS}
 
 
-def _searcher():
+def current_searcher():
+    """The searcher of the generation in service (every page blueprint reads it from here)."""
     return current_app.extensions["fazhi"].searcher
 
 
@@ -68,7 +69,7 @@ def index():
 
 @bp.get("/reports")
 def reports():
-    searcher = _searcher()
+    searcher = current_searcher()
     rows = [report_summary(searcher, doc_id) for doc_id in searcher.reports]
     rows.sort(key=lambda r: (r["province"], r["city"], r["district"], r["issuer"]))
     for row in rows:
@@ -78,7 +79,7 @@ def reports():
 
 @bp.get("/reports/<doc_id>")
 def report(doc_id: str):
-    searcher = _searcher()
+    searcher = current_searcher()
     if doc_id not in searcher.reports:
         return not_found_page(f"没有编号为“{doc_id}”的报告。它可能已被删除，或链接有误。")
     meta = report_summary(searcher, doc_id)
