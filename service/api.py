@@ -9,13 +9,14 @@ from service.errors import BadParameter, NotFound
 from service.params import (
     bool_param, date_param, filters_param, history_param, int_param, mode_param, text_param,
 )
-from service.search import FILTER_FIELDS, Searcher
+from service.areas import AREA_BY_ID, chunk_areas
+from service.search import FILTER_FIELDS, PASSAGE_FILTER_FIELDS, Filters, Searcher
 
 bp = Blueprint("api", __name__)
 
 # Metadata that indexes built before it existed do not carry.
 META_DEFAULTS = {"published": "", "source_url": "", "derived": ()}
-REPORT_FILTER_FIELDS = tuple(name for name in FILTER_FIELDS if name != "section")
+REPORT_FILTER_FIELDS = tuple(name for name in FILTER_FIELDS if name not in PASSAGE_FILTER_FIELDS)
 
 
 def holder():
@@ -57,14 +58,24 @@ def search():
     filters = filters_param({k: v for k, v in args.items() if k in FILTER_FIELDS})
     searcher = holder().searcher
     hits = searcher.search(query, k=k, filters=filters, mode=mode)
-    return jsonify(query=query, mode=mode, filters=filters.to_dict(), results=[h.to_dict() for h in hits],
-                   facets=facets(searcher, [h.chunk.doc_id for h in hits], [h.chunk.label for h in hits]))
+    areas = passage_areas(searcher, [h.chunk.chunk_id for h in hits])
+    return jsonify(query=query, mode=mode, filters=filters.to_dict(),
+                   results=[dict(h.to_dict(), areas=a) for h, a in zip(hits, areas)],
+                   facets=facets(searcher, [h.chunk.doc_id for h in hits], [h.chunk.label for h in hits], areas))
 
 
-def facets(searcher: Searcher, doc_ids: list[str], labels: list[str]) -> dict:
-    """Counts of results per issuer, level, region part, year and section label, most frequent first."""
-    out: dict[str, dict] = {"issuer": {}, "level": {}, "region": {}, "year": {}, "section": {}}
-    for doc_id, label in zip(doc_ids, labels):
+def passage_areas(searcher: Searcher, chunk_ids: list[str]) -> list[list[str]]:
+    """The names of the task areas of each passage, best first."""
+    tags = chunk_areas(searcher, [searcher.row_of(chunk_id) for chunk_id in chunk_ids])
+    return [[AREA_BY_ID[a].name for a in areas] for areas in tags]
+
+
+def facets(searcher: Searcher, doc_ids: list[str], labels: list[str], areas: list[list[str]]) -> dict:
+    """Counts of results per issuer, level, region part, year, section label and task area, most frequent first."""
+    out: dict[str, dict] = {"issuer": {}, "level": {}, "region": {}, "year": {}, "section": {}, "area": {}}
+    for doc_id, label, names in zip(doc_ids, labels, areas):
+        for name in names:
+            out["area"][name] = out["area"].get(name, 0) + 1
         meta = searcher.meta(doc_id)
         for name in ("issuer", "level", "year"):
             if meta[name]:
@@ -83,13 +94,19 @@ def filter_values():
     return jsonify(holder().searcher.filter_values())
 
 
+def report_filters(args) -> Filters:
+    """The filters of a request about reports; section and area filters (a passage's) are refused."""
+    for name in PASSAGE_FILTER_FIELDS:
+        if name in args:
+            raise BadParameter(f"The {name!r} filter applies to passages (/api/search), not to reports.")
+    return filters_param({k: v for k, v in args.items() if k in REPORT_FILTER_FIELDS})
+
+
 @bp.get("/api/reports")
 def reports():
     """The reports, optionally filtered by issuer, level, region, year, publication date and source."""
     args = request.args
-    if "section" in args:
-        raise BadParameter("The 'section' filter applies to passages (/api/search), not to reports.")
-    filters = filters_param({k: v for k, v in args.items() if k in REPORT_FILTER_FIELDS})
+    filters = report_filters(args)
     published_from = date_param(args.get("published_from"), "published_from")
     published_to = date_param(args.get("published_to"), "published_to")
     if published_from and published_to and published_from > published_to:
@@ -158,7 +175,10 @@ def run_ask(payload: dict) -> dict:
     generator = current_app.extensions.get("fazhi_generator")
     if generator is not None:
         answer = generator.rewrite(answer)
-    return answer.to_dict()
+    body = answer.to_dict()
+    areas = passage_areas(searcher, [hit["chunk_id"] for hit in body["results"]])
+    body["results"] = [dict(hit, areas=names) for hit, names in zip(body["results"], areas)]
+    return body
 
 
 @bp.post("/api/ask")

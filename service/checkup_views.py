@@ -7,10 +7,9 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from service import exports
-from service.api import REPORT_FILTER_FIELDS
+from service.api import report_filters
 from service.checkup import PART_NAMES, Checkup, checkup, checkups
-from service.errors import BadParameter, NotFound, ServiceError
-from service.params import filters_param
+from service.errors import NotFound, ServiceError
 from service.views import current_searcher, page_headers
 
 bp = Blueprint("checkup", __name__)
@@ -21,9 +20,7 @@ CSV_COLUMNS = ["doc_id", "issuer", "title", "level", "region", "year", *[f"part{
 
 def _filtered(args) -> tuple[dict, list[Checkup]]:
     """The filters applied and the check-ups of the reports they allow, in index order."""
-    if "section" in args:
-        raise BadParameter("The 'section' filter applies to passages (/api/search), not to reports.")
-    filters = filters_param({k: v for k, v in args.items() if k in REPORT_FILTER_FIELDS})
+    filters = report_filters(args)
     searcher = current_searcher()
     every = checkups(searcher)
     return filters.to_dict(), [every[doc_id] for doc_id in searcher.reports_matching(filters)]

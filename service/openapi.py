@@ -23,12 +23,15 @@ _FILTER_PARAMS = [
     _query("year", "Only reports on this year.", {"type": "integer", "minimum": 1949, "maximum": 2100}),
     _query("section", "Only passages of sections with this label: 前言, 主要举措, 存在的问题, 下一步安排, 主要负责人履职.",
            {"type": "string", "maxLength": 50}),
+    _query("area", "Only passages tagged with this task area of the 纲要 (name or id, see /api/areas), "
+                   "e.g. 行政执法工作体系.", {"type": "string", "maxLength": 50}),
 ]
+_PASSAGE_ONLY = ("section", "area")
 
 _DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
 _REPORT_PARAMS = [
-    *[param for param in _FILTER_PARAMS if param["name"] != "section"],
+    *[param for param in _FILTER_PARAMS if param["name"] not in _PASSAGE_ONLY],
     _query("published_from", "Only reports published on or after this date (YYYY-MM-DD); reports without a "
            "publication date are left out when a date bound is given.", _DATE, example="2024-01-01"),
     _query("published_to", "Only reports published on or before this date (YYYY-MM-DD, inclusive).", _DATE,
@@ -53,7 +56,7 @@ _SCHEMAS = {
         "additionalProperties": False,
         "properties": {
             "issuer": {"type": "string"}, "level": {"type": "string"}, "region": {"type": "string"},
-            "year": {"type": "integer"}, "section": {"type": "string"},
+            "year": {"type": "integer"}, "section": {"type": "string"}, "area": {"type": "string"},
         },
     },
     "Checkup": {
@@ -90,6 +93,8 @@ _SCHEMAS = {
             "year": {"type": "integer", "nullable": True},
             "section": {"type": "string", "description": "Section path joined with ' › '."},
             "section_label": {"type": "string"},
+            "areas": {"type": "array", "items": {"type": "string"},
+                      "description": "The task areas the passage is tagged with (in /api/search)."},
             "text": {"type": "string", "description": "The passage as published."},
             "start": {"type": "integer", "description": "Offset of the passage in the report's published text."},
             "end": {"type": "integer"},
@@ -217,7 +222,7 @@ _PATHS = {
                 "query": {"type": "string"}, "mode": {"type": "string"},
                 "filters": {"$ref": "#/components/schemas/Filters"},
                 "results": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                "facets": {"type": "object", "description": "Counts per issuer, level, region, year and section "
+                "facets": {"type": "object", "description": "Counts per issuer, level, region, year, section and area "
                                                            "of the results, most frequent first, then by name.",
                            "additionalProperties": {"type": "object", "additionalProperties": {"type": "integer"}}},
             }}),
@@ -228,7 +233,7 @@ _PATHS = {
         "summary": "Every value each filter can take",
         "responses": {"200": _json({"type": "object", "properties": {
             name: {"type": "array", "items": {"type": "integer" if name == "year" else "string"}}
-            for name in ("issuer", "level", "region", "year", "section")}})},
+            for name in ("issuer", "level", "region", "year", "section", "area")}})},
     }},
     "/api/reports": {
         "get": {
@@ -278,7 +283,7 @@ _PATHS = {
     }},
     "/api/checkups": {"get": {
         "summary": "The check-up of every report (filtered by issuer, level, region, year) with counts",
-        "parameters": [param for param in _FILTER_PARAMS if param["name"] != "section"],
+        "parameters": [param for param in _FILTER_PARAMS if param["name"] not in _PASSAGE_ONLY],
         "responses": {"200": _json({"type": "object", "properties": {
             "filters": {"type": "object"}, "summary": {"type": "object"},
             "parts": {"type": "object", "description": "The five parts' names by number."},
@@ -286,7 +291,7 @@ _PATHS = {
     }},
     "/api/checkups.csv": {"get": {
         "summary": "The check-up scorecard as CSV (UTF-8 with BOM)",
-        "parameters": [param for param in _FILTER_PARAMS if param["name"] != "section"],
+        "parameters": [param for param in _FILTER_PARAMS if param["name"] not in _PASSAGE_ONLY],
         "responses": {"200": {"description": "One row per report: parts 1-5 (有/缺), complete, published, deadline, "
                                              "on_time (是/否/未知), figures, repeats, url.",
                               "content": {"text/csv": {"schema": {"type": "string"}}}}, "400": _ERROR},
@@ -334,7 +339,7 @@ _PATHS = {
 _INDICATOR_PARAMS = [
     _query("name", "Only this indicator of the catalogue (GET /api/indicators/catalogue), e.g. 行政复议收案.",
            {"type": "string", "maxLength": 50}),
-    *[param for param in _FILTER_PARAMS if param["name"] != "section"],
+    *[param for param in _FILTER_PARAMS if param["name"] not in _PASSAGE_ONLY],
 ]
 _FIGURE = {"type": "object", "properties": {
     "name": {"type": "string"}, "value": {"type": "string", "description": "The number as published, inside quote."},
@@ -414,7 +419,7 @@ DOCUMENT = {
 SUMMARIES_ZH = {
     ("get", "/healthz"): "健康检查：服务是否在线，索引中有多少报告和段落",
     ("get", "/api/search"): "检索段落（BM25 与向量混合排序），返回命中词位置和分面计数",
-    ("get", "/api/filters"): "各筛选项（发布机关、层级、地区、年度、章节）的全部取值",
+    ("get", "/api/filters"): "各筛选项（发布机关、层级、地区、年度、章节、任务领域）的全部取值",
     ("get", "/api/reports"): "报告列表及元数据",
     ("post", "/api/reports"): "上传一份报告（multipart 的 file 字段），立即编入索引",
     ("get", "/api/reports/{doc_id}"): "一份报告：元数据、发布原文、章节目录和段落",
@@ -521,7 +526,7 @@ _PATHS.update({
                                               _XLSX, _INDICATOR_PARAMS)},
     "/api/checkups.xlsx": {"get": _download("The check-up scorecard as an Excel workbook",
                                             "The columns of /api/checkups.csv.", _XLSX,
-                                            [param for param in _FILTER_PARAMS if param["name"] != "section"])},
+                                            [param for param in _FILTER_PARAMS if param["name"] not in _PASSAGE_ONLY])},
     "/indicators/line.svg": {"get": {
         "summary": "One place's indicator across the years the index holds, as an SVG line (name and issuer required)",
         "parameters": [_query("name", "An indicator of the catalogue, e.g. 人民调解受理.", {"type": "string", "maxLength": 50},

@@ -86,7 +86,7 @@ def filters_param(source: Any) -> Filters:
     if source is None:
         return Filters()
     if not hasattr(source, "get"):
-        raise BadParameter("The 'filters' must be an object with issuer, level, region, year or section.")
+        raise BadParameter("The 'filters' must be an object with issuer, level, region, year, section or area.")
     unknown = [key for key in source.keys() if key not in FILTER_FIELDS] if isinstance(source, dict) else []
     if unknown:
         raise BadParameter(f"Unknown filter {unknown[0]!r}; filters are {', '.join(FILTER_FIELDS)}.")

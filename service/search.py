@@ -17,12 +17,15 @@ from indexer.records import Chunk
 from indexer.sentence_vectors import SentenceVectors
 from indexer.store import Generation, open_generation
 from indexer.tokenize import Tokenizer
+from service.areas import AREAS, area_named, area_tags
 from service.errors import UnknownFilterValue
 from service.fusion import HYBRID_WEIGHTS, score_fusion
 
 MODES = ("hybrid", "bm25", "dense")
 DEFAULT_K0 = 100
-FILTER_FIELDS = ("issuer", "level", "region", "year", "section")
+FILTER_FIELDS = ("issuer", "level", "region", "year", "section", "area")
+# Filters on a passage rather than on its report: /api/reports refuses them.
+PASSAGE_FILTER_FIELDS = ("section", "area")
 # 直辖市 are provinces in rank: 「哪些省份…」 asks about them too.
 PROVINCE_LEVEL_CITIES = frozenset({"北京市", "上海市", "天津市", "重庆市"})
 _REGION_SUFFIX = re.compile(r"(省|市|区|县|自治区|自治州|特别行政区)$")
@@ -37,9 +40,10 @@ class Filters:
     region: str = ""
     year: int | None = None
     section: str = ""
+    area: str = ""  # a task area of the 纲要, by name or id (service/areas)
 
     def is_empty(self) -> bool:
-        return not (self.issuer or self.level or self.region or self.year or self.section)
+        return not (self.issuer or self.level or self.region or self.year or self.section or self.area)
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v not in ("", None)}
@@ -191,6 +195,7 @@ class Searcher:
             "region": regions,
             "year": sorted({m["year"] for m in metas if m["year"]}),
             "section": sorted(label for label in self.chunks.labels if label),
+            "area": [area.name for area in AREAS],
         }
 
     def _doc_matches(self, meta: dict, filters: Filters) -> bool:
@@ -219,7 +224,7 @@ class Searcher:
         return self._mask(filters)
 
     def reports_matching(self, filters: Filters | None) -> list[str]:
-        """The ids of the reports the filters allow, in index order (the section filter is not a report's).
+        """The ids of the reports the filters allow, in index order (section and area filters are not a report's).
 
         Unknown filter values raise UnknownFilterValue, as for a search.
         """
@@ -235,7 +240,11 @@ class Searcher:
             if value in ("", None):
                 continue
             known = values[name]
-            if name == "region":
+            if name == "area":
+                if area_named(value) is None:
+                    raise UnknownFilterValue(
+                        f"There is no task area {value!r}; the areas are " + "、".join(a.name for a in AREAS) + ".")
+            elif name == "region":
                 known_forms = set().union(*(_region_forms(v) for v in known))
                 if not _region_forms(value) & known_forms:
                     raise UnknownFilterValue(f"No report in the index is from the region {value!r}.")
@@ -251,6 +260,10 @@ class Searcher:
         mask = docs[self.chunks.doc_rows] if len(self.chunks) else np.zeros(0, dtype=bool)
         if filters.section:
             mask &= self.chunks.label_mask(filters.section)
+        if filters.area:
+            in_area = np.zeros(len(self.chunks), dtype=bool)
+            in_area[area_tags(self).rows[area_named(filters.area).id]] = True
+            mask &= in_area
         mask.setflags(write=False)
         return mask
 

@@ -8,13 +8,21 @@ from indexer.embed import Embedder
 from indexer.store import current_generation
 from service.answer import Answerer
 from service.answer.answer_cache import DEFAULT_SIZE
+from service.areas import area_tags
 from service.search import Searcher
+
+
+# Tagging every passage's task area takes about 1 s per 10k chunks: done before serving up to this size,
+# on the first area filter or comparison beyond it. (Not in a thread: the app loads before gunicorn forks.)
+WARM_AREA_TAGS_CHUNKS = 50_000
 
 
 def _warm_up(answerer: Answerer) -> None:
     """Answer one question before serving, so lazy loading does not land on the first user."""
     if len(answerer.searcher.chunks):
         answerer.answer("哪些地方推行法治宣传？")
+    if len(answerer.searcher.chunks) <= WARM_AREA_TAGS_CHUNKS:
+        area_tags(answerer.searcher)
 
 
 class IndexHolder:

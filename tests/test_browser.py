@@ -261,6 +261,18 @@ def test_choosing_a_facet_re_asks_with_the_filter(page):
     assert "level=%E8%A1%97%E9%81%93" in page.url
 
 
+def test_the_task_area_facet_filters_the_passages(page):
+    page.goto("/?q=" + "行政执法")
+    page.wait_for_selector("#facet-groups .facet-group[data-field=area] .facet")
+    with page.expect_request(lambda r: "/api/search" in r.url and "area=" in r.url) as request:
+        page.locator("[data-field=area] .facet", has_text="行政执法工作体系").first.click()
+    assert "area=%E8%A1%8C%E6%94%BF%E6%89%A7%E6%B3%95" in request.value.url
+    page.wait_for_selector("#active-filters:has-text('任务领域')")
+    page.wait_for_function("document.querySelectorAll('[data-field=area] .facet').length === 1")
+    assert "area=" in page.url
+    assert not page.errors
+
+
 def test_facets_list_values_with_hits_most_frequent_first_and_fold_the_rest(page):
     page.goto("/")
     region = page.locator("#facet-groups .facet-group[data-field=region]")

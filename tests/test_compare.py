@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from service.areas import AREAS, area_tags, pick_areas, score_areas
-from service.areas.tagging import Scored
+from service.areas import AREAS, area_tags, chunk_areas, pick_areas, score_areas
+from service.areas.tagging import Scored, tag_rows
 from tests.conftest import DOC_CUIYUAN, DOC_HAIZHU, DOC_TANZHOU, DOC_TIANSHUIJUN, DOC_YUEHAI
 
 # Sections read by hand; the area each is about first, decided by the 纲要's structure
@@ -60,6 +60,57 @@ def test_second_area_needs_evidence_and_a_close_score():
     assert pick_areas([best, Scored("oversight", 3.5, False)]) == ("disputes",)
     assert pick_areas([best, Scored("oversight", 1.0, True)]) == ("disputes",)
     assert pick_areas([Scored("disputes", 0.0, False)]) == ()
+
+
+def test_chunk_areas_of_hits_agree_with_the_corpus_tags(searcher):
+    rows = list(range(0, len(searcher.chunks), 7))
+    tags = area_tags(searcher)
+    expected = [tags.chunks[searcher.chunks.chunk_id(r)] for r in rows]
+    assert tag_rows(searcher, rows) == expected  # a few hits tagged alone, before the corpus is
+    assert chunk_areas(searcher, rows) == expected
+    assert sum(1 for t in expected if t) > len(rows) // 2
+
+
+def test_area_filter_keeps_only_passages_of_that_area(client, searcher):
+    tags = area_tags(searcher)
+    body = client.get("/api/search", query_string={"q": "执法", "area": "行政执法工作体系", "k": 20}).get_json()
+    assert body["filters"] == {"area": "行政执法工作体系"}
+    assert body["results"]
+    for hit in body["results"]:
+        assert "enforcement" in tags.chunks[hit["chunk_id"]]
+        assert "行政执法工作体系" in hit["areas"]
+    assert body["facets"]["area"]["行政执法工作体系"] == len(body["results"])
+    by_id = client.get("/api/search", query_string={"q": "执法", "area": "enforcement", "k": 20}).get_json()
+    assert [h["chunk_id"] for h in by_id["results"]] == [h["chunk_id"] for h in body["results"]]
+    unfiltered = client.get("/api/search", query_string={"q": "执法", "k": 20}).get_json()
+    assert len(unfiltered["facets"]["area"]) >= 2  # the same query spans several areas unfiltered
+
+
+def test_area_filter_applies_to_which_answers(client, searcher):
+    tags = area_tags(searcher)
+    body = client.post("/api/ask", json={"question": "哪些地方开展了法治宣传？",
+                                         "filters": {"area": "学法普法"}}).get_json()
+    assert body["groups"]
+    for group in body["groups"]:
+        for citation in group["citations"]:
+            chunk = searcher.chunks[searcher.row_of(citation["chunk_id"])]
+            assert "publicity" in tags.chunks[chunk.chunk_id]
+
+
+@pytest.mark.parametrize("query, words", [
+    ({"q": "执法", "area": "不存在的领域"}, "no task area"),
+    ({"q": "执法", "area": "x" * 60}, "at most 50"),
+])
+def test_area_filter_bad_values_say_why(client, query, words):
+    response = client.get("/api/search", query_string=query)
+    assert response.status_code == 400
+    assert words in response.get_json()["error"]["message"]
+
+
+def test_reports_refuse_the_area_filter(client):
+    response = client.get("/api/reports?area=学法普法")
+    assert response.status_code == 400
+    assert "applies to passages" in response.get_json()["error"]["message"]
 
 
 def test_api_areas_lists_the_ten_areas(client):

@@ -99,6 +99,7 @@ class AreaTags:
     chunks: Mapping[str, tuple[str, ...]]  # chunk_id -> area ids
     sections: Mapping[tuple[str, str], tuple[str, ...]]  # (doc_id, section_id) -> area ids
     by_report: Mapping[str, Mapping[str, tuple[str, ...]]]  # doc_id -> area id -> chunk ids in report order
+    rows: Mapping[str, np.ndarray]  # area id -> the sorted chunk rows tagged with it (the area filter)
 
     def passages(self, doc_id: str, area_id: str) -> tuple[str, ...]:
         """The chunk ids of a report tagged with an area, in report order."""
@@ -129,26 +130,54 @@ def _compute(searcher) -> AreaTags:
     chunk_tags: dict[str, tuple[str, ...]] = {}
     section_tags: dict[tuple[str, str], tuple[str, ...]] = {}
     by_report: dict[str, dict[str, tuple[str, ...]]] = {}
+    rows_of_area: dict[str, list[int]] = {area.id: [] for area in AREAS}
     for doc_id in searcher.reports:
         rows = np.asarray(searcher.chunks.rows_of_doc(doc_id), dtype=np.int64)
         chunks = [searcher.chunks[int(r)] for r in rows]
         vectors = searcher.dense.row_vectors(rows) if len(rows) else None
         listed: dict[str, list[str]] = {}
-        for chunk, vector in sorted(zip(chunks, vectors if vectors is not None else []), key=lambda p: p[0].start):
+        for row, chunk, vector in sorted(zip(rows, chunks, vectors if vectors is not None else []),
+                                         key=lambda p: p[1].start):
             tags = () if chunk.label == LABEL_PREFACE else pick_areas(
                 score_areas(chunk.section_path, chunk.search_text, vector, areas))
             chunk_tags[chunk.chunk_id] = tags
             for area in tags:
                 listed.setdefault(area, []).append(chunk.chunk_id)
+                rows_of_area[area].append(int(row))
         by_report[doc_id] = {area: tuple(ids) for area, ids in listed.items()}
         sections = searcher.reports[doc_id].get("sections", [])
         for section_id, tags in tag_sections(sections, chunks, vectors, areas).items():
             section_tags[(doc_id, section_id)] = tags
-    return AreaTags(chunk_tags, section_tags, by_report)
+    area_rows = {area: np.array(sorted(rows), dtype=np.int64) for area, rows in rows_of_area.items()}
+    return AreaTags(chunk_tags, section_tags, by_report, area_rows)
 
 
 _CACHE: weakref.WeakKeyDictionary[object, AreaTags] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+
+
+def chunk_areas(searcher, rows: Sequence[int]) -> list[tuple[str, ...]]:
+    """The areas of a few chunks (search hits), tagged as area_tags() tags them but without tagging the corpus."""
+    with _LOCK:
+        cached = _CACHE.get(searcher)
+    if cached is not None:
+        return [cached.chunks.get(searcher.chunks.chunk_id(int(r)), ()) for r in rows]
+    return tag_rows(searcher, rows)
+
+
+def tag_rows(searcher, rows: Sequence[int]) -> list[tuple[str, ...]]:
+    """The areas of the chunks in these rows, each tagged from its own heading path, text and vector."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if not len(rows):
+        return []
+    areas = area_vectors(searcher)
+    vectors = searcher.dense.row_vectors(rows)
+    out = []
+    for row, vector in zip(rows, vectors):
+        chunk = searcher.chunks[int(row)]
+        out.append(() if chunk.label == LABEL_PREFACE else pick_areas(
+            score_areas(chunk.section_path, chunk.search_text, vector, areas)))
+    return out
 
 
 def area_tags(searcher) -> AreaTags:

@@ -5,8 +5,10 @@ import {
 import { byCount, facetValues, foldAt } from './facets.js';
 
 const MAX_CHARS = 500;
-const FIELDS = ['region', 'level', 'year', 'section', 'issuer'];
-const FIELD_NAMES = { region: '地区', level: '层级', year: '年度', section: '章节', issuer: '发布机关' };
+const FIELDS = ['region', 'level', 'year', 'area', 'section', 'issuer'];
+const FIELD_NAMES = { region: '地区', level: '层级', year: '年度', area: '任务领域', section: '章节', issuer: '发布机关' };
+// Fields of a passage, not of its report: before a search there is nothing to count them by.
+const PASSAGE_FIELDS = new Set(['section', 'area']);
 const KIND_NAMES = { which: '地方列表', fact: '事实', open: '综合' };
 
 const $ = (id) => document.getElementById(id);
@@ -217,6 +219,7 @@ function renderPassages(result) {
       el('a', { class: 'issuer', href: hit.url }, ...reportName(hit)),
       el('span', { class: 'muted', text: metaLine(hit) }),
       hit.section_label ? el('span', { class: 'tag', text: hit.section_label }) : null,
+      ...(hit.areas || []).map((name) => el('span', { class: 'tag area', title: '任务领域', text: name })),
       el('a', { class: 'peers', href: `/peers/${hit.chunk_id}`, text: '相似做法' })),
     el('div', { class: 'path', text: hit.section }),
     el('p', { class: 'passage-text' }, markedText(hit.text, hit.highlights || [])))));
@@ -264,7 +267,7 @@ function counts(field) {
   const add = (v) => { if (v) out[String(v)] = (out[String(v)] || 0) + 1; };
   for (const r of state.reports) {
     if (field === 'region') [r.province, r.city, r.district].forEach(add);
-    else if (field !== 'section') add(r[field]);
+    else if (!PASSAGE_FIELDS.has(field)) add(r[field]);
   }
   return out;
 }
@@ -354,7 +357,7 @@ function renderFacets() {
     const values = state.values[field] || [];
     if (!values.length) continue;
     const c = counts(field);
-    const known = state.facets || field !== 'section'; // before a search, sections have no count
+    const known = state.facets || !PASSAGE_FIELDS.has(field);
     let buttons;
     if (field === 'region') {
       buttons = regionButtons(values, c);

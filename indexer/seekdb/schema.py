@@ -1,0 +1,92 @@
+"""The seekdb tables and how an index generation's rows are written into them."""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+
+import numpy as np
+
+from indexer.errors import CorruptIndex
+from indexer.records import Chunk
+from indexer.store import Generation
+
+MAX_WORD = 84  # the longest word the `space` parser indexes (its max_token_size is at most 84)
+_CJK = "\u3400-\u4dbf\u4e00-\u9fff"
+_KEPT_WORD = re.compile(f"[0-9a-z_{_CJK}]*[{_CJK}][0-9a-z_{_CJK}]*")
+
+# Filter columns are copied onto every chunk so that a filter runs inside the index scan,
+# without a join. The default ORGANIZATION INDEX makes a row searchable as soon as it is
+# written (with HEAP the vector index lags behind the insert).
+SCHEMA = (
+    "DROP TABLE IF EXISTS chunks",
+    "DROP TABLE IF EXISTS reports",
+    """CREATE TABLE reports (doc_id VARCHAR(128) PRIMARY KEY, issuer VARCHAR(255), level VARCHAR(16),
+        region VARCHAR(255), year INT NULL, title VARCHAR(1024), meta_json LONGTEXT)""",
+    """CREATE TABLE chunks (row_id BIGINT PRIMARY KEY, doc_id VARCHAR(128) NOT NULL, chunk_id VARCHAR(255) NOT NULL,
+        section_label VARCHAR(64), section_path TEXT, start_offset INT, end_offset INT,
+        issuer VARCHAR(255), level VARCHAR(16), province VARCHAR(64), city VARCHAR(64), district VARCHAR(64),
+        year INT NULL, text LONGTEXT, tokens LONGTEXT, embedding VECTOR({dim}),
+        FULLTEXT INDEX chunks_tokens (tokens) WITH PARSER space PARSER_PROPERTIES=(min_token_size=1, max_token_size=84),
+        VECTOR INDEX chunks_embedding (embedding) WITH (DISTANCE=inner_product, TYPE=hnsw, LIB=vsag))""",
+)
+# REPLACE rather than INSERT: a load cut short, or a batch retried after a lost connection, can run again.
+PUT_REPORT = "REPLACE INTO reports VALUES (%s, %s, %s, %s, %s, %s, %s)"
+PUT_CHUNK = "REPLACE INTO chunks VALUES (" + ", ".join(["%s"] * 16) + ")"
+CHUNK_COLUMNS = ("row_id", "chunk_id", "doc_id", "section_label", "section_path", "start_offset", "end_offset", "text")
+
+
+def fulltext_word(token: str) -> str:
+    """The form of a jieba token that seekdb's `space` parser indexes whole and never drops.
+
+    The parser splits at anything but letters, digits and '_', drops English stop words
+    and words over 84 characters. A token of such characters holding a CJK letter is kept
+    as it is; any other ('2024', '12.5%', Latin words) becomes 'x' + its UTF-8 in hex, which
+    holds a digit and so is never a stop word. Kept words hold a CJK letter and written
+    ones never do, so two tokens never share a form.
+    """
+    if len(token) <= MAX_WORD and _KEPT_WORD.fullmatch(token):
+        return token
+    written = "x" + token.encode("utf-8").hex()
+    if len(written) <= MAX_WORD:
+        return written
+    return "x" + hashlib.blake2b(token.encode("utf-8"), digest_size=20).hexdigest()
+
+
+def vector_bytes(vector: np.ndarray) -> bytes:
+    """A vector as seekdb takes it in a parameter: little-endian float32s (as exact as the text form, smaller)."""
+    return np.ascontiguousarray(vector, dtype="<f4").tobytes()
+
+
+def report_row(doc_id: str, meta: dict) -> tuple:
+    return (doc_id, meta.get("issuer"), meta.get("level"), meta.get("region"), meta.get("year"),
+            meta.get("title"), json.dumps(meta, ensure_ascii=False))
+
+
+def chunk_row(row_id: int, chunk: Chunk, tokens: list[str], vector: np.ndarray, meta: dict) -> tuple:
+    """The chunks row of generation row `row_id`, with its report's filter fields."""
+    return (row_id, chunk.doc_id, chunk.chunk_id, chunk.label, json.dumps(list(chunk.section_path), ensure_ascii=False),
+            chunk.start, chunk.end, meta.get("issuer"), meta.get("level"), meta.get("province"), meta.get("city"),
+            meta.get("district"), meta.get("year"), chunk.text, " ".join(fulltext_word(t) for t in tokens),
+            vector_bytes(vector))
+
+
+def generation_report_rows(generation: Generation) -> list[tuple]:
+    return [report_row(doc_id, meta) for doc_id, meta in generation.reports.metas().items()]
+
+
+def generation_chunk_rows(generation: Generation) -> Iterator[tuple]:
+    """The chunks rows of a generation, one at a time: vectors memory-mapped, tokens read line by line."""
+    folder, chunks, metas = generation.path, generation.chunks, generation.reports.metas()
+    vectors = np.load(folder / "vectors.npy", mmap_mode="r")
+    if len(vectors) != len(chunks):
+        raise CorruptIndex(f"{folder} has {len(vectors)} vectors for {len(chunks)} chunks; rebuild the index.")
+    rows = 0
+    with (folder / "tokens.jsonl").open(encoding="utf-8") as token_lines:
+        for row_id, line in zip(range(len(chunks)), token_lines):
+            chunk = chunks[row_id]
+            yield chunk_row(row_id, chunk, json.loads(line), vectors[row_id], metas[chunk.doc_id])
+            rows += 1
+    if rows != len(chunks):
+        raise CorruptIndex(f"{folder} has {rows} token lines for {len(chunks)} chunks; rebuild the index.")
