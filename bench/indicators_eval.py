@@ -10,6 +10,14 @@ the service does) and "prov31" (five 2025 provincial government work reports of
 ../shared/ext/prov31-gwr, processed as the indexer does, without an index; their doc_id is the
 file name without extension).  A row with a null name only records that a report has none.
 Every extracted quote is also checked verbatim at its offsets and to hold its value.
+
+The extractor was tuned on "seeds" and "prov31", so their scores show fit, not accuracy; the line
+"seeds+prov31" is their union.  "prov31-held" is a HELD-OUT set: ten more 2025 provincial reports of
+../shared/ext/prov31-gwr (上海, 内蒙古, 四川, 宁夏, 新疆, 江苏, 浙江, 海南, 湖北, 西藏: random.Random(2025).sample
+of the 26 not in prov31), measured the same way as prov31.  It was labelled by reading after the
+extractor was fixed, before its output on them was looked at, and it is never tuned on: do not
+change the extractor or the catalogue to make it pass (a fix found through it needs new held-out
+reports).  It is printed on its own line and is not part of "seeds+prov31".
 """
 from __future__ import annotations
 
@@ -24,6 +32,8 @@ sys.path.insert(0, str(ROOT))
 
 LABELS = Path(__file__).resolve().parent / "data" / "indicator_labels.jsonl"
 PROVINCES = ROOT.parent / "shared" / "ext" / "prov31-gwr"
+TUNED = ("seeds", "prov31")  # the sets the extractor was tuned on
+PROVINCE_SETS = ("prov31", "prov31-held")  # read from PROVINCES by province_figures; prov31-held is held out
 
 
 def label_rows(path: Path = LABELS) -> list[dict]:
@@ -99,30 +109,40 @@ def main() -> int:
 
     runs = {"seeds": seed_figures(args.index)}
     if PROVINCES.is_dir():
-        runs["prov31"] = province_figures(labelled_docs("prov31"))
+        for name in PROVINCE_SETS:
+            runs[name] = province_figures(labelled_docs(name))
     else:
         print(f"{PROVINCES} is not here (../shared is absent), so only the seeds are measured.")
 
-    rows, all_figures, all_labels, all_bad = [], [], set(), 0
-    for name, (figures, bad) in runs.items():
-        labels = load_labels(set_name=name)
-        rows.append((name, len(labelled_docs(name)), len(labels), len(figures), *score(figures, labels), bad))
-        all_figures += figures
-        all_labels |= labels
-        all_bad += bad
-    if len(runs) > 1:
-        docs = sum(r[1] for r in rows)
-        rows.append(("all", docs, len(all_labels), len(all_figures), *score(all_figures, all_labels), all_bad))
+    def row(name: str, sets: list[str]) -> tuple:
+        figures = [f for s in sets for f in runs[s][0]]
+        labels = set().union(*(load_labels(set_name=s) for s in sets))
+        docs = sum(len(labelled_docs(s)) for s in sets)
+        return (name, docs, len(labels), len(figures), *score(figures, labels), sum(runs[s][1] for s in sets))
 
-    print(f"{'set':8} {'reports':>7} {'labels':>6} {'extracted':>9} {'precision':>9} {'recall':>6} {'quotes not verbatim':>19}")
-    for name, docs, labels, extracted, precision, recall, wrong, missed, bad in rows:
-        print(f"{name:8} {docs:>7} {labels:>6} {extracted:>9} {precision:>9.3f} {recall:>6.3f} {bad:>19}")
+    tuned = [name for name in TUNED if name in runs]
+    held = [name for name in runs if name not in TUNED]
+    rows = [row(name, [name]) for name in tuned]
+    if len(tuned) > 1:
+        rows.append(row("+".join(tuned), tuned))
+    held_rows = [row(name, [name]) for name in held]
+
+    header = (f"{'set':14} {'reports':>7} {'labels':>6} {'extracted':>9} {'precision':>9} {'recall':>6} "
+              f"{'quotes not verbatim':>19}")
+    print(header)
+    for kind, group in (("tuned on", rows), ("held out, never tuned on", held_rows)):
+        if not group:
+            continue
+        print(f"-- {kind}")
+        for name, docs, labels, extracted, precision, recall, wrong, missed, bad in group:
+            print(f"{name:14} {docs:>7} {labels:>6} {extracted:>9} {precision:>9.3f} {recall:>6.3f} {bad:>19}")
     if args.verbose:
-        for name, *_, wrong, missed, bad in rows[:len(runs)]:
-            for row in sorted(wrong, key=str):
-                print(f"  {name} wrong :", *row)
-            for row in sorted(missed, key=str):
-                print(f"  {name} missed:", *row)
+        for name, *_, wrong, missed, bad in [r for r in rows + held_rows if r[0] in runs]:
+            for item in sorted(wrong, key=str):
+                print(f"  {name} wrong :", *item)
+            for item in sorted(missed, key=str):
+                print(f"  {name} missed:", *item)
+    all_bad = sum(bad for _, bad in runs.values())
     return 0 if not all_bad else 1
 
 

@@ -203,6 +203,7 @@ def main() -> int:
     args = parser.parse_args()
     from indexer.build import build_index
     from service import create_app
+    from service.state import WARM_WORKBENCH_CHUNKS
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="workbench-"))
     corpus, index = work / "corpus", work / "index"
@@ -220,9 +221,12 @@ def main() -> int:
             build_index(corpus, index, embedder)
             print(f"   index: built by indexer.build.build_index in {time.monotonic() - t:.1f} s, with SYNTHETIC "
                   f"vectors (a deterministic random unit vector per text, not e5; the workbench pages read none)")
+        t = time.monotonic()
         app = create_app({"TESTING": True, "INDEX_DIR": str(index), "CORPUS_DIR": str(corpus), "EMBEDDER": embedder})
         client = app.test_client()
         searcher = app.extensions["fazhi"].searcher
+        print(f"   service loaded in {time.monotonic() - t:.1f} s ({len(searcher.chunks):,} chunks; up to "
+              f"{WARM_WORKBENCH_CHUNKS:,} the area tags, check-ups and figures are computed while loading)")
         metas = searcher.metas().values()
         print(f"   metadata: {len(searcher.reports):,} reports, {len({m['issuer'] for m in metas}):,} issuers, "
               f"{len({m['year'] for m in metas})} years, {len({m['region'] for m in metas}):,} regions")
@@ -249,8 +253,9 @@ def main() -> int:
         for url, first, warm, size in rows:
             verdict = "ok" if max(first, warm) <= GOAL_S else ("warm ok, cold over" if warm <= GOAL_S else "OVER")
             print(f"   {url:<16} {first * 1000:>10.0f} ms {warm * 1000:>16.0f} ms {size / 1024:>6.0f} KB   {verdict}")
-        print("   (cold = the first request after the index is loaded: it extracts the figures / checks every report "
-              "once per index generation, shared by both pages of a kind; warm = later requests)")
+        print("   (cold = the first request after the index is loaded; below the warm-up size the corpus-wide tables "
+              "are already computed then, above it that request extracts the figures / checks every report once "
+              "per index generation; warm = later requests)")
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -12,6 +12,9 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+import scipy.sparse as sp
+
 from indexer.chunking import split_sentences
 from indexer.sections import (
     LABEL_LEADERS,
@@ -256,6 +259,30 @@ def _shingles(key: str) -> frozenset[str]:
     return frozenset(key[i:i + SHINGLE] for i in range(max(1, len(key) - SHINGLE + 1)))
 
 
+def _similar_keys(keys: Sequence[str], weights: Sequence[int], threshold: float) -> list[tuple[int, int, float]]:
+    """(key, other key, similarity) for every pair of keys (a key with itself too) whose shared shingles are
+    at least `threshold` of the longer one's. Shingles held by more than MAX_POSTING sentences (`weights`
+    counts each key's sentences) propose nothing. One sparse product instead of a loop over postings."""
+    if not keys:
+        return []
+    column: dict[str, int] = {}
+    rows, cols = [], []
+    for key_id, key in enumerate(keys):
+        for gram in _shingles(key):
+            rows.append(key_id)
+            cols.append(column.setdefault(gram, len(column)))
+    rows_, cols_ = np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+    lengths = np.bincount(rows_, minlength=len(keys))
+    posting = np.bincount(cols_, weights=np.asarray(weights, dtype=np.float64)[rows_], minlength=len(column))
+    keep = posting[cols_] <= MAX_POSTING
+    grams = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.int32), (rows_[keep], cols_[keep])),
+                          shape=(len(keys), len(column)))
+    shared = (grams @ grams.T).tocoo()
+    similarity = shared.data / np.maximum(lengths[shared.row], lengths[shared.col])
+    close = similarity >= threshold
+    return list(zip(shared.row[close].tolist(), shared.col[close].tolist(), similarity[close].tolist()))
+
+
 def find_repeats(docs: Mapping[str, Sequence[SentenceSpan]], threshold: float = REPEAT_SIMILARITY) -> dict[str, list[Repeat]]:
     """For each report, the runs of sentences that stand nearly verbatim in another report.
 
@@ -273,38 +300,19 @@ def find_repeats(docs: Mapping[str, Sequence[SentenceSpan]], threshold: float = 
                 continue
             occurrences.setdefault(key, []).append((doc_id, index))
     keys = list(occurrences)
-    grams_of = [_shingles(key) for key in keys]
-    postings: dict[str, list[int]] = defaultdict(list)  # shingle -> ids of the keys that have it
-    posting_size: dict[str, int] = defaultdict(int)  # shingle -> sentences that have it
-    for key_id, grams in enumerate(grams_of):
-        weight = len(occurrences[keys[key_id]])
-        for gram in grams:
-            postings[gram].append(key_id)
-            posting_size[gram] += weight
     # best[doc][index] = {other_doc: (other_index, similarity)}
     best: dict[str, dict[int, dict[str, tuple[int, float]]]] = defaultdict(lambda: defaultdict(dict))
-    for key_id, grams in enumerate(grams_of):
-        shared: dict[int, int] = defaultdict(int)
-        for gram in grams:
-            if posting_size[gram] > MAX_POSTING:
-                continue
-            for other in postings[gram]:
-                shared[other] += 1
-        here = occurrences[keys[key_id]]
-        for other_id, count in shared.items():
-            similarity = count / max(len(grams), len(grams_of[other_id]))
-            if similarity < threshold:
-                continue
-            theirs = occurrences[keys[other_id]]
-            for doc_id, index in here:
-                row = best[doc_id][index]
-                for other_doc, other_index in theirs:
-                    if other_doc == doc_id:
-                        continue
-                    previous = row.get(other_doc)
-                    if previous is None or similarity > previous[1] or (
-                            similarity == previous[1] and other_index < previous[0]):
-                        row[other_doc] = (other_index, similarity)
+    for key_id, other_id, similarity in _similar_keys(keys, [len(occurrences[k]) for k in keys], threshold):
+        theirs = occurrences[keys[other_id]]
+        for doc_id, index in occurrences[keys[key_id]]:
+            row = best[doc_id][index]
+            for other_doc, other_index in theirs:
+                if other_doc == doc_id:
+                    continue
+                previous = row.get(other_doc)
+                if previous is None or similarity > previous[1] or (
+                        similarity == previous[1] and other_index < previous[0]):
+                    row[other_doc] = (other_index, similarity)
     out: dict[str, list[Repeat]] = {}
     for doc_id, sentences in docs.items():
         out[doc_id] = _runs(doc_id, sentences, docs, best.get(doc_id, {}))

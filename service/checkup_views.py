@@ -48,7 +48,25 @@ def report_checkup(doc_id: str):
 @bp.get("/api/checkups")
 def all_checkups():
     applied, rows = _filtered(request.args)
-    return jsonify(filters=applied, summary=_summary(rows), parts=PART_NAMES, checkups=[c.to_dict() for c in rows])
+    return jsonify(filters=applied, summary=_summary(rows), parts=PART_NAMES, checkups=[_scorecard_row(c) for c in rows])
+
+
+REPEATS_WITH = 10  # the other reports named per scorecard row, most repeats first
+
+
+def _scorecard_row(c: Checkup) -> dict:
+    """A report's check-up for the corpus-wide scorecard: its repeats counted and grouped by the other report,
+    not listed (shared templates run to thousands a report; /api/reports/<id>/checkup lists them)."""
+    row = replace(c, repeats=()).to_dict()
+    by_other: dict[str, list] = {}
+    for repeat in c.repeats:
+        by_other.setdefault(repeat.other_doc_id, [repeat.other_issuer, 0])[1] += 1
+    ranked = sorted(by_other.items(), key=lambda item: (-item[1][1], item[0]))
+    row["repeats"] = len(c.repeats)
+    row["repeats_reports"] = len(ranked)
+    row["repeats_with"] = [{"doc_id": doc_id, "issuer": issuer, "count": count}
+                           for doc_id, (issuer, count) in ranked[:REPEATS_WITH]]
+    return row
 
 
 def _yes_no(value: bool | None) -> str:
@@ -59,12 +77,12 @@ def _table(rows: list[Checkup]) -> exports.Table:
     """The scorecard as a table: parts as 有/正文提及/缺/无, yes-no columns as 是/否/未知."""
     out = []
     for c in rows:
-        row = c.to_dict()
+        row = _scorecard_row(c)
         parts = [("正文提及" if p["basis"] == "text" else "有") if p["present"] else ("缺" if p["required"] else "无")
                  for p in row["parts"]]
         out.append((row["doc_id"], row["issuer"], row["title"], row["level"], row["region"], row["year"] or "",
                     *parts, _yes_no(row["complete"]), row["published"] or "", row["deadline"] or "",
-                    _yes_no(row["on_time"]), row["figures"], len(row["repeats"]),
+                    _yes_no(row["on_time"]), row["figures"], row["repeats"],
                     request.host_url.rstrip("/") + row["url"]))
     return exports.Table(tuple(CSV_COLUMNS), out, sheet="报告体检")
 
@@ -81,14 +99,6 @@ def checkups_xlsx():
     return exports.table_download(_table(rows), "xlsx", "报告体检.xlsx", "checkups.xlsx")
 
 
-def _page_row(c: Checkup) -> dict:
-    """A scorecard row: the check-up's dict without serialising its repeats, which the page only counts
-    (at 1,000 reports of shared templates they run to thousands per report)."""
-    row = replace(c, repeats=()).to_dict()
-    row["repeats"] = c.repeats
-    return row
-
-
 @bp.get("/checkups")
 def checkups_page():
     """The scorecard: one row per report, sortable, filtered by the usual report filters."""
@@ -99,7 +109,7 @@ def checkups_page():
         applied, rows, error = {}, [], problem.message
     query = urlencode(applied)
     response = Response(render_template(
-        "checkups.html", active="checkups", rows=[_page_row(c) for c in rows], summary=_summary(rows),
+        "checkups.html", active="checkups", rows=[_scorecard_row(c) for c in rows], summary=_summary(rows),
         parts=PART_NAMES, filters=applied, values=current_searcher().filter_values(), error=error,
         csv_url="/api/checkups.csv" + ("?" + query if query else ""),
         xlsx_url="/api/checkups.xlsx" + ("?" + query if query else "")), status=400 if error else 200)

@@ -287,7 +287,11 @@ _PATHS = {
         "responses": {"200": _json({"type": "object", "properties": {
             "filters": {"type": "object"}, "summary": {"type": "object"},
             "parts": {"type": "object", "description": "The five parts' names by number."},
-            "checkups": {"type": "array", "items": {"$ref": "#/components/schemas/Checkup"}}}}), "400": _ERROR},
+            "checkups": {"type": "array", "description": "Each report's check-up as in /api/reports/{doc_id}/checkup, "
+                         "except that `repeats` is a count, `repeats_reports` the number of other reports they "
+                         "stand in, and `repeats_with` the first 10 of those [{doc_id, issuer, count}], most "
+                         "repeats first.",
+                         "items": {"type": "object"}}}}), "400": _ERROR},
     }},
     "/api/checkups.csv": {"get": {
         "summary": "The check-up scorecard as CSV (UTF-8 with BOM)",

@@ -9,20 +9,25 @@ from indexer.store import current_generation
 from service.answer import Answerer
 from service.answer.answer_cache import DEFAULT_SIZE
 from service.areas import area_tags
+from service.checkup import checkups
+from service.indicators import figures_of
 from service.search import Searcher
 
 
-# Tagging every passage's task area takes about 1 s per 10k chunks: done before serving up to this size,
-# on the first area filter or comparison beyond it. (Not in a thread: the app loads before gunicorn forks.)
-WARM_AREA_TAGS_CHUNKS = 50_000
+# The workbench's corpus-wide tables (task-area tags, check-ups, figures) take about 6 s per 10k chunks
+# together: computed before serving up to this size, on first use beyond it. (Not in a thread: the app
+# loads before gunicorn forks, and a lock held across the fork would stay held in the workers.)
+WARM_WORKBENCH_CHUNKS = 50_000
 
 
 def _warm_up(answerer: Answerer) -> None:
     """Answer one question before serving, so lazy loading does not land on the first user."""
     if len(answerer.searcher.chunks):
         answerer.answer("哪些地方推行法治宣传？")
-    if len(answerer.searcher.chunks) <= WARM_AREA_TAGS_CHUNKS:
+    if len(answerer.searcher.chunks) <= WARM_WORKBENCH_CHUNKS:
         area_tags(answerer.searcher)
+        checkups(answerer.searcher)
+        figures_of(answerer.searcher)
 
 
 class IndexHolder:

@@ -144,6 +144,22 @@ def test_checkups_list_every_report_and_filter_like_reports(client):
     assert towns["filters"] == {"level": "镇", "year": 2023}
 
 
+def test_scorecard_rows_count_repeats_by_the_other_report(searcher):
+    from dataclasses import replace
+
+    from service.checkup import Repeat, checkup
+    from service.checkup_views import _scorecard_row
+
+    base = checkup(searcher, DOC_TANZHOU)
+    repeats = tuple(Repeat(DOC_TANZHOU, i * 10, i * 10 + 8, other, 0, 8, 0.95, 1, "x", issuer)
+                    for i, (other, issuer) in enumerate([("b", "乙镇"), ("a", "甲镇"), ("b", "乙镇")]))
+    row = _scorecard_row(replace(base, repeats=repeats))
+    assert row["repeats"] == 3 and row["repeats_reports"] == 2
+    assert row["repeats_with"] == [{"doc_id": "b", "issuer": "乙镇", "count": 2},
+                                   {"doc_id": "a", "issuer": "甲镇", "count": 1}]
+    assert row["parts"] == base.to_dict()["parts"]
+
+
 @pytest.mark.parametrize("query, code", [
     ("level=火星", "unknown_filter_value"), ("year=abc", "bad_parameter"), ("section=主要举措", "bad_parameter")])
 def test_checkups_bad_filters_are_400_sentences(client, query, code):
