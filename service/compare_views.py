@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
+from service import exports
 from service.areas import AREAS, INDICATOR_TOPIC_AREAS, area_tags
 from service.errors import BadParameter, NotFound, ServiceError
 from service.indicators import figures_of, indicator_named
@@ -103,6 +104,41 @@ def compare_api():
     return jsonify(comparison(searcher, selected_reports(searcher, request.args)))
 
 
+COMPARE_COLUMNS = ("任务体系", "纲要部分", "doc_id", "发布机关", "年度", "段落数", "段落（前3段）", "数据", "链接")
+
+
+def comparison_table(data: dict, base_url: str) -> exports.Table:
+    """The comparison in long form, one row per area and report, so a spreadsheet can pivot it back."""
+    reports = {r["doc_id"]: r for r in data["reports"]}
+    rows = []
+    for area in data["areas"]:
+        for cell in area["cells"]:
+            report = reports[cell["doc_id"]]
+            rows.append((area["name"], area["part"], cell["doc_id"], report["issuer"] or report["title"],
+                         report["year"], cell["count"], "\n".join(p["text"] for p in cell["passages"]),
+                         "；".join(f"{f['name']} {f['value']}{f['unit']}" for f in cell["indicators"]),
+                         base_url + report["url"]))
+    return exports.Table(COMPARE_COLUMNS, rows, sheet="对比")
+
+
+def _compare_download(extension: str):
+    searcher = current_searcher()
+    data = comparison(searcher, selected_reports(searcher, request.args))
+    name = exports.file_name("对比-" + "-".join(r["issuer"] or r["doc_id"] for r in data["reports"]), extension)
+    return exports.table_download(comparison_table(data, request.host_url.rstrip("/")), extension, name,
+                                  f"compare.{extension}")
+
+
+@bp.get("/api/compare.csv")
+def compare_csv():
+    return _compare_download("csv")
+
+
+@bp.get("/api/compare.xlsx")
+def compare_xlsx():
+    return _compare_download("xlsx")
+
+
 def _choices(searcher) -> list[dict]:
     metas = searcher.metas()
     return sorted(({"doc_id": d, "label": f"{m.get('issuer') or m.get('title')}（{m.get('year') or '年度不详'}）"}
@@ -121,5 +157,6 @@ def compare_page():
         except ServiceError as problem:
             error, status = problem.message, problem.status
     chosen = [r["doc_id"] for r in data["reports"]] if data else [d for d in request.args.getlist("doc") if d]
+    query = request.query_string.decode("ascii", "replace")
     return render_template("compare.html", active="compare", data=data, error=error, choices=_choices(searcher),
-                           chosen=chosen, slots=MAX_REPORTS), status
+                           chosen=chosen, slots=MAX_REPORTS, query=query), status

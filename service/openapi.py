@@ -493,7 +493,8 @@ def curl_examples(base: str) -> list[tuple[str, str]]:
     return [(title, command.format(base=base.rstrip("/"))) for title, command in CURL_EXAMPLES]
 
 
-# Take-away files (XLSX, DOCX) and the per-place charts.
+# Take-away files (CSV, XLSX, DOCX) and the per-place charts.
+_CSV = {"text/csv": {"schema": {"type": "string"}}}
 _XLSX = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"schema": {"type": "string",
                                                                                           "format": "binary"}}}
 _DOCX = {"application/vnd.openxmlformats-officedocument.wordprocessingml.document": {"schema": {
@@ -528,6 +529,18 @@ _PATHS.update({
     },
     "/api/indicators.xlsx": {"get": _download("The figures as an Excel workbook", "The columns of /api/indicators.csv.",
                                               _XLSX, _INDICATOR_PARAMS)},
+    "/api/compare.csv": {"get": _download(
+        "The comparison as CSV (UTF-8 with BOM), one row per task area and report",
+        "Columns 任务体系, 纲要部分, doc_id, 发布机关, 年度, 段落数, 段落（前3段）, 数据, 链接.", _CSV, _PATHS["/api/compare"]["get"]["parameters"])},
+    "/api/compare.xlsx": {"get": _download("The comparison as an Excel workbook", "The columns of /api/compare.csv.",
+                                           _XLSX, _PATHS["/api/compare"]["get"]["parameters"])},
+    "/api/passages/{chunk_id}/peers.csv": {"get": _download(
+        "A passage's peers as CSV (UTF-8 with BOM), best first",
+        "Columns 名次, doc_id, 发布机关, 层级, 地区, 年度, 章节, 引文 (one per line), 链接.", _CSV,
+        _PATHS["/api/passages/{chunk_id}/peers"]["get"]["parameters"])},
+    "/api/passages/{chunk_id}/peers.xlsx": {"get": _download(
+        "A passage's peers as an Excel workbook", "The columns of the peers CSV.", _XLSX,
+        _PATHS["/api/passages/{chunk_id}/peers"]["get"]["parameters"])},
     "/api/checkups.xlsx": {"get": _download("The check-up scorecard as an Excel workbook",
                                             "The columns of /api/checkups.csv.", _XLSX,
                                             [param for param in _FILTER_PARAMS if param["name"] not in _PASSAGE_ONLY])},
@@ -551,6 +564,10 @@ SUMMARIES_ZH.update({
     ("post", "/api/ask.docx"): "同上，以 JSON 提交问题（可带 history 和 filters）",
     ("get", "/api/indicators.xlsx"): "数据导出为 Excel",
     ("get", "/api/checkups.xlsx"): "体检结果导出为 Excel",
+    ("get", "/api/compare.csv"): "对比表导出为 CSV（每个任务体系、每份报告一行）",
+    ("get", "/api/compare.xlsx"): "对比表导出为 Excel",
+    ("get", "/api/passages/{chunk_id}/peers.csv"): "相似做法导出为 CSV",
+    ("get", "/api/passages/{chunk_id}/peers.xlsx"): "相似做法导出为 Excel",
     ("get", "/indicators/line.svg"): "一个地方一项指标的历年变化折线图（SVG）",
     ("get", "/indicators/profile.svg"): "一个地方各项指标的条形图（SVG），每条链接到原句",
 })

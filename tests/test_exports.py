@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from service import exports
 from service.indicators.chart import Point, line_chart
+from tests.conftest import DOC_HAIZHU, DOC_TIANSHUIJUN, DOC_YUEHAI
 
 SVG = "{http://www.w3.org/2000/svg}"
 WHICH = "哪些地方落实“谁执法谁普法”普法责任制？"
@@ -208,3 +209,35 @@ def test_citation_line_leaves_out_an_untitled_reports_id():
     citation = {"quote": "严格落实普法责任制。", "doc_id": "002_x", "title": "002_x", "issuer": "翠苑街道",
                 "section": "一、主要举措 › 2、普法"}
     assert exports.citation_line(citation, {}) == "「严格落实普法责任制。」（翠苑街道，第一部分“主要举措”）"
+
+
+def test_compare_exports_one_row_per_area_and_report(client):
+    from service.areas import AREAS
+
+    query = f"doc={DOC_YUEHAI}&doc={DOC_HAIZHU}"
+    rows = list(csv.reader(io.StringIO(client.get("/api/compare.csv?" + query).get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["任务体系", "纲要部分", "doc_id"]
+    assert len(rows) == 1 + 2 * len(AREAS)
+    body = client.get("/api/compare?" + query).get_json()
+    disputes = next(a for a in body["areas"] if a["id"] == "disputes")
+    row = next(r for r in rows[1:] if r[0] == disputes["name"] and r[2] == DOC_HAIZHU)
+    assert int(row[5]) == disputes["cells"][1]["count"]
+    assert row[8].endswith(f"/reports/{DOC_HAIZHU}")
+    book = load_workbook(io.BytesIO(client.get("/api/compare.xlsx?" + query).data))
+    assert book.active.max_row == len(rows)
+    assert client.get(f"/api/compare.csv?doc={DOC_YUEHAI}").status_code == 400
+    page = client.get("/compare?" + query).get_data(as_text=True)
+    assert f'href="/api/compare.csv?{query.replace("&", "&amp;")}"' in page
+
+
+def test_peer_exports_list_the_peers_best_first(client, searcher):
+    chunk_id = searcher.chunks_of(DOC_TIANSHUIJUN)[3].chunk_id
+    body = client.get(f"/api/passages/{chunk_id}/peers").get_json()
+    rows = list(csv.reader(io.StringIO(
+        client.get(f"/api/passages/{chunk_id}/peers.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["名次", "doc_id", "发布机关"]
+    assert [r[1] for r in rows[1:]] == [p["doc_id"] for p in body["peers"]]
+    assert all(r[7] for r in rows[1:])  # every peer with its quotes
+    book = load_workbook(io.BytesIO(client.get(f"/api/passages/{chunk_id}/peers.xlsx?level=区").data))
+    assert [c.value for c in book.active[1]][:2] == ["名次", "doc_id"]
+    assert client.get("/api/passages/nope:1/peers.csv").status_code == 404

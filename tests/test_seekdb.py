@@ -1,0 +1,172 @@
+"""seekdb as a search store, against a real seekdb server: loading, BM25, vectors, filters, outages."""
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.normalize import normalize
+from indexer.store import current_generation, open_generation
+from indexer.tokenize import Tokenizer
+from tests.conftest import CORPUS, DOC_YUEHAI
+
+# The seekdb server ships in the pylibseekdb wheel; it is found, not imported.
+for package in ("pylibseekdb", "pymysql"):
+    if importlib.util.find_spec(package) is None:
+        pytest.skip(f"{package} is not installed, so there is no seekdb to test against; "
+                    "install pylibseekdb==1.4.0.post1 and PyMySQL from requirements.txt.", allow_module_level=True)
+
+from indexer.seekdb import (  # after the skip, since it needs pymysql
+    EngineUnavailable,
+    SeekdbConfig,
+    SeekdbStore,
+    Where,
+    fulltext_word,
+    start_local_engine,
+)
+
+pytestmark = pytest.mark.slow
+HOSTILE = "' OR 1=1 --"
+
+
+@pytest.fixture(scope="module")
+def generation(tmp_path_factory) -> Path:
+    """A generation of corpus/ built with the fast fake embedder (64-dimensional vectors)."""
+    from indexer.build import build_index
+    from indexer.embed import HashingEmbedder
+
+    root = tmp_path_factory.mktemp("seekdb-index") / "index"
+    build_index(CORPUS, root, HashingEmbedder())
+    return current_generation(root)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    engine = start_local_engine(tmp_path_factory.mktemp("seekdb") / "data")
+    yield engine
+    engine.stop()
+
+
+def _loaded_store(address: str, folder: Path) -> SeekdbStore:
+    store = SeekdbStore(SeekdbConfig(address=address))
+    store.create_schema(np.load(folder / "vectors.npy", mmap_mode="r").shape[1])
+    store.load_generation(folder, batch=7)  # small batches, so several are written
+    return store
+
+
+@pytest.fixture(scope="module")
+def store(engine, generation):
+    store = _loaded_store(engine.address, generation)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def chunks(generation):
+    return open_generation(generation).chunks
+
+
+def _tokens(generation: Path, text: str) -> list[str]:
+    return Tokenizer(open_generation(generation).manifest["domain_terms"]).tokens(normalize(text).text)
+
+
+def test_every_chunk_and_report_is_loaded(store, generation, chunks):
+    rows = store.chunk_rows(list(range(len(chunks) + 1)))
+    assert [row["row_id"] for row in rows] == list(range(len(chunks)))
+    assert [row["chunk_id"] for row in rows] == [chunk.chunk_id for chunk in chunks]
+    assert rows[3]["text"] == chunks[3].text and rows[3]["section_path"] == list(chunks[3].section_path)
+    assert store.report_metas() == dict(open_generation(generation).reports.metas())
+
+
+def test_chunk_rows_come_in_the_order_asked(store):
+    assert [row["row_id"] for row in store.chunk_rows([5, 2, 9])] == [5, 2, 9]
+    assert store.chunk_rows([]) == []
+
+
+def test_bm25_puts_a_chunk_with_the_distinctive_term_first(store, generation):
+    hits = store.bm25_top_k(_tokens(generation, "商圈微法庭"), 5)
+    assert hits and [score for _, score in hits] == sorted((score for _, score in hits), reverse=True)
+    first = store.chunk_rows([hits[0][0]])[0]
+    assert "商圈微法庭" in first["text"] and first["doc_id"] == DOC_YUEHAI
+
+
+def test_bm25_of_no_tokens_is_empty(store):
+    assert store.bm25_top_k([], 5) == []
+
+
+def test_dense_puts_the_chunk_of_its_own_vector_first(store, generation):
+    vectors = np.load(generation / "vectors.npy")
+    similar = vectors @ vectors.T
+    np.fill_diagonal(similar, 0)
+    distinct = [row for row in range(len(vectors)) if similar[row].max() < 0.99]  # no near-copy to tie with
+    for row in distinct[::max(1, len(distinct) // 5)]:
+        best_row, similarity = store.dense_top_k(vectors[row], 3)[0]
+        assert best_row == row and similarity == pytest.approx(1.0, abs=1e-4)
+
+
+def test_filters_keep_to_the_issuer_asked(store, generation):
+    metas = store.report_metas()
+    issuer = metas[DOC_YUEHAI]["issuer"]
+    docs_of_issuer = {doc_id for doc_id, meta in metas.items() if meta["issuer"] == issuer}
+    vector = np.load(generation / "vectors.npy")[-1]  # a chunk of another report
+    where = Where(issuer=issuer)
+    for hits in (store.bm25_top_k(_tokens(generation, "法治政府建设"), 10, where), store.dense_top_k(vector, 10, where)):
+        assert len(hits) == 10
+        assert {row["doc_id"] for row in store.chunk_rows([row_id for row_id, _ in hits])} <= docs_of_issuer
+
+
+def test_year_level_and_region_filters_combine(store, generation):
+    meta = store.report_metas()[DOC_YUEHAI]
+    where = Where(level=meta["level"], region=meta["district"], year=meta["year"])
+    hits = store.dense_top_k(np.load(generation / "vectors.npy")[0], 5, where)
+    assert hits and {row["doc_id"] for row in store.chunk_rows([r for r, _ in hits])} == {DOC_YUEHAI}
+    assert store.dense_top_k(np.load(generation / "vectors.npy")[0], 5, Where(year=1900)) == []
+
+
+def test_a_hostile_filter_value_matches_nothing_and_harms_nothing(store, generation, chunks):
+    vector = np.load(generation / "vectors.npy")[0]
+    assert store.dense_top_k(vector, 5, Where(issuer=HOSTILE)) == []
+    assert store.bm25_top_k(_tokens(generation, "法治"), 5, Where(region=HOSTILE)) == []
+    assert store.bm25_top_k([HOSTILE, "'); DROP TABLE chunks; --"], 5) == []
+    assert len(store.chunk_rows(list(range(len(chunks))))) == len(chunks)
+
+
+def test_fulltext_words_are_single_distinct_words_the_parser_keeps():
+    tokens = ["法治", "商圈微法庭", "2024", "99.9%", "the", "i深圳", "法" * 90, "a" * 50, HOSTILE]
+    words = [fulltext_word(token) for token in tokens]
+    assert words[:2] == ["法治", "商圈微法庭"] and words[5] == "i深圳"
+    assert len(set(words)) == len(words)
+    assert all(word.isalnum() and len(word) <= 84 for word in words)
+
+
+def test_a_stopped_engine_is_reported_then_used_again_once_restarted(tmp_path, generation):
+    engine = start_local_engine(tmp_path / "data")
+    try:
+        store = _loaded_store(engine.address, generation)
+        tokens = _tokens(generation, "商圈微法庭")
+        expected = store.bm25_top_k(tokens, 3)
+        engine.stop()
+        engine.stop()  # stopping twice is harmless
+        with pytest.raises(EngineUnavailable, match=rf"^The seekdb engine at {engine.address} does not answer .*\.$"):
+            store.bm25_top_k(tokens, 3)
+        assert store.ping() is False
+        engine = start_local_engine(engine.data_dir, engine.port)
+        assert store.bm25_top_k(tokens, 3) == expected
+        assert store.ping() is True
+        store.close()
+    finally:
+        engine.stop()
+
+
+def test_without_an_address_the_store_starts_and_stops_its_own_engine(tmp_path):
+    store = SeekdbStore.connect(SeekdbConfig(data_dir=tmp_path / "data"))
+    assert store.engine is not None and store.ping()
+    store.close()
+    assert store.engine.process.poll() is not None
+
+
+def test_a_data_directory_in_use_fails_with_a_sentence(engine):
+    with pytest.raises(EngineUnavailable, match=r"^seekdb exited .* another seekdb may be using that directory"):
+        start_local_engine(engine.data_dir)
