@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 INDEX ?= var/index
 HOST ?= 127.0.0.1
 PORT ?= 8000
+BACKEND ?= embedded
 
 .PHONY: install run test browser bench clean
 
@@ -17,7 +18,7 @@ $(VENV)/.installed: requirements.txt
 install: $(VENV)/.installed
 
 run: install
-	$(PY) -m service --index $(INDEX) --corpus corpus --host $(HOST) --port $(PORT)
+	$(PY) -m service --index $(INDEX) --corpus corpus --host $(HOST) --port $(PORT) --backend $(BACKEND)
 
 # Debian's Chromium drives the page tests (Noto CJK so Chinese renders); installed when missing.
 browser:

@@ -44,6 +44,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--model", default=default_model(),
                         help="sentence-transformers model name or path (default: bundled multilingual-e5-small)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--backend", choices=("embedded", "seekdb"), default=os.environ.get("FAZHI_BACKEND") or "embedded",
+                        help="seekdb: also load the new index generation into seekdb/OceanBase for the service")
+    parser.add_argument("--seekdb-address", default=os.environ.get("FAZHI_SEEKDB_ADDRESS", ""),
+                        help="host:port of a running seekdb or OceanBase; empty: start seekdb on INDEX/seekdb")
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="index every report of a corpus folder")
     build.add_argument("--corpus", default="corpus")
@@ -66,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--index", default=argparse.SUPPRESS)
         command.add_argument("--model", default=argparse.SUPPRESS)
         command.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+        command.add_argument("--backend", choices=("embedded", "seekdb"), default=argparse.SUPPRESS)
+        command.add_argument("--seekdb-address", default=argparse.SUPPRESS)
     return parser
 
 
@@ -124,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "import":
             lines, result = _import(args, root, embedder)
             print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else "\n".join(lines))
-            return 0
+            return _load_into_engine(args, root)
         if args.command in ("fetch", "crawl"):
             summary = crawl.run(args, embedder, _progress)
         elif args.command == "build":
@@ -146,6 +152,30 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
     else:
         print("\n".join(summary.lines()))
+    return _load_into_engine(args, root)
+
+
+def _load_into_engine(args, root: Path) -> int:
+    """With --backend seekdb: load the current generation into the engine, so the service serves it at once."""
+    if getattr(args, "backend", "embedded") != "seekdb":
+        return 0
+    from indexer.seekdb.engine import EngineUnavailable
+    from indexer.seekdb.generations import LOCAL_ENGINES, engine_config, ensure_loaded, wait_for_engine
+    from indexer.store import current_generation
+
+    folder = current_generation(root)
+    if folder is None:
+        return 0
+    try:
+        config = engine_config(args.seekdb_address, root / "seekdb")
+        wait_for_engine(config, 30.0)
+        chunks = ensure_loaded(config, folder)
+    except EngineUnavailable as error:
+        print(f"error: the index is built, but not loaded into seekdb: {error}", file=sys.stderr)
+        return 1
+    finally:
+        LOCAL_ENGINES.stop_all()
+    print(f"seekdb: {folder.name} is loaded at {config.address} ({chunks} chunks).")
     return 0
 
 

@@ -26,6 +26,10 @@ DEFAULTS = {
     "VERIFY_INDEX": True,
     "BUILD_IF_MISSING": True,
     "ANSWER_CACHE": 512,  # answers kept per index generation (FAZHI_ANSWER_CACHE=0: none)
+    "BACKEND": "embedded",  # or "seekdb" (FAZHI_BACKEND): where search ranks, see service/backends
+    "SEEKDB_ADDRESS": "",  # host:port of a running seekdb / OceanBase; empty: the service starts one
+    "SEEKDB_DATA": "",  # data folder of the seekdb the service starts (default: INDEX_DIR/seekdb)
+    "SEEKDB_WAIT": 60.0,  # seconds to wait at start for an engine that does not answer
 }
 
 
@@ -76,8 +80,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Uploads embed passages with the full model, which the bundled embedder loads lazily;
         # load it here, before gunicorn forks, so workers share it and no upload waits for it.
         embedder.embed_passages(["法治政府建设"])
+    from service.backends import BackendChoice
+
+    backend = BackendChoice(str(app.config["BACKEND"]).strip().lower(), str(app.config["SEEKDB_ADDRESS"] or ""),
+                            Path(app.config["SEEKDB_DATA"]) if app.config["SEEKDB_DATA"] else index_dir / "seekdb",
+                            float(app.config["SEEKDB_WAIT"]))
     app.extensions["fazhi"] = IndexHolder(index_dir, embedder, verify=app.config["VERIFY_INDEX"],
-                                            answer_cache=int(app.config["ANSWER_CACHE"]))
+                                            answer_cache=int(app.config["ANSWER_CACHE"]), backend=backend)
     if app.config["LLM_BASE_URL"] and app.config["LLM_MODEL"]:
         from service.generate import Generator
 
@@ -105,6 +114,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):
         return _error(error.status, error.code, error.message)
+
+    from indexer.seekdb.engine import EngineUnavailable
+
+    @app.errorhandler(EngineUnavailable)
+    def _engine_down(error: EngineUnavailable):
+        log.error("%s", error)
+        return _error(503, "backend_unavailable", str(error))
 
     @app.errorhandler(IndexerError)
     def _indexer_error(error: IndexerError):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from indexer.errors import IndexerError
+from indexer.seekdb.engine import EngineUnavailable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -20,6 +21,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--backend", choices=("embedded", "seekdb"), default=os.environ.get("FAZHI_BACKEND") or "embedded",
+                        help="where search ranks: the index files here (default) or a seekdb/OceanBase engine")
+    parser.add_argument("--seekdb-address", default=os.environ.get("FAZHI_SEEKDB_ADDRESS", ""),
+                        help="host:port of a running seekdb or OceanBase; empty: start seekdb on INDEX/seekdb")
     sub = parser.add_subparsers(dest="command")
     ask = sub.add_parser("ask", help="answer one question in the terminal")
     ask.add_argument("question")
@@ -44,7 +49,8 @@ def _ensure_index(args) -> None:
 
 
 def _config(args) -> dict:
-    config = {"INDEX_DIR": args.index, "CORPUS_DIR": args.corpus}
+    config = {"INDEX_DIR": args.index, "CORPUS_DIR": args.corpus, "BACKEND": args.backend,
+              "SEEKDB_ADDRESS": args.seekdb_address}
     if args.model:
         config["MODEL"] = args.model
     return config
@@ -112,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _ensure_index(args)
         return _ask(args) if args.command == "ask" else _serve(args)
-    except IndexerError as error:
+    except (IndexerError, EngineUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
 

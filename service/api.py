@@ -40,13 +40,18 @@ def report_summary(searcher: Searcher, doc_id: str) -> dict:
 @bp.get("/healthz")
 def healthz():
     searcher = holder().searcher
-    return jsonify(
-        status="ok",
+    backend = searcher.backend.describe()
+    up = searcher.backend.ping()
+    response = jsonify(
+        status="ok" if up else "backend_unavailable",
         reports=len(searcher.reports),
         chunks=len(searcher.chunks),
         model=searcher.embedder.name,
         generation=searcher.generation,
+        **backend,
     )
+    response.status_code = 200 if up else 503  # a load balancer takes a replica whose engine is down out
+    return response
 
 
 @bp.get("/api/search")

@@ -207,7 +207,12 @@ _PATHS = {
         "summary": "Liveness and what is in service",
         "responses": {"200": _json({"type": "object", "properties": {
             "status": {"type": "string", "example": "ok"}, "reports": {"type": "integer"},
-            "chunks": {"type": "integer"}, "model": {"type": "string"}, "generation": {"type": "string"}}})},
+            "chunks": {"type": "integer"}, "model": {"type": "string"}, "generation": {"type": "string"},
+            "backend": {"type": "string", "enum": ["embedded", "seekdb"], "description": "Where search ranks."},
+            "engine": {"type": "string", "description": "seekdb only: the engine's host:port."},
+            "database": {"type": "string", "description": "seekdb only: the database of this generation."}}}),
+                      "503": _json({"type": "object", "description": "The seekdb engine does not answer: status "
+                                                                     "is backend_unavailable, the other fields as for 200."})},
     }},
     "/api/search": {"get": {
         "summary": "Ranked passages (hybrid BM25 + dense) with matched terms and facet counts",

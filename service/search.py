@@ -18,6 +18,8 @@ from indexer.sentence_vectors import SentenceVectors
 from indexer.store import Generation, open_generation
 from indexer.tokenize import Tokenizer
 from service.areas import AREAS, area_named, area_tags
+from service.backends import RetrievalBackend, Scope
+from service.backends.embedded import EmbeddedBackend
 from service.errors import UnknownFilterValue
 from service.fusion import HYBRID_WEIGHTS, score_fusion
 
@@ -95,11 +97,14 @@ def _region_forms(name: str) -> set[str]:
 class Searcher:
     """Everything a query needs, loaded once from one index generation."""
 
-    def __init__(self, data: Generation, embedder: Embedder, dense: DenseIndex, bm25: BM25Index):
+    def __init__(self, data: Generation, embedder: Embedder, dense: DenseIndex, bm25: BM25Index,
+                 backend: RetrievalBackend | None = None):
         self.data = data
         self.embedder = embedder
         self.dense = dense
         self.bm25 = bm25
+        # Where search() ranks: these files in this process, or an engine holding the same generation.
+        self.backend: RetrievalBackend = backend or EmbeddedBackend(bm25, dense)
         self.tokenizer = Tokenizer(data.manifest.get("domain_terms", []))
         self.chunks = data.chunks  # a ChunkTable: rows read from disk on demand
         self.reports = data.reports  # a ReportTable: metadata in memory, texts on disk
@@ -223,6 +228,15 @@ class Searcher:
             return None
         return self._mask(filters)
 
+    def scope(self, filters: Filters | None) -> Scope:
+        """A search's scope for the backend: the row mask, and the reports and section label it comes from."""
+        mask = self.mask(filters)
+        if mask is None:
+            return Scope()
+        doc_filters = Filters(issuer=filters.issuer, level=filters.level, region=filters.region, year=filters.year)
+        doc_ids = None if doc_filters.is_empty() else tuple(self.reports_matching(doc_filters))
+        return Scope(mask=mask, doc_ids=doc_ids, label=filters.section, exact=not filters.area)
+
     def reports_matching(self, filters: Filters | None) -> list[str]:
         """The ids of the reports the filters allow, in index order (section and area filters are not a report's).
 
@@ -278,7 +292,7 @@ class Searcher:
         """The k best chunks for a query among those the filters allow."""
         if mode not in MODES:
             raise ValueError(f"Search mode must be one of {', '.join(MODES)}, not {mode!r}.")
-        mask = self.mask(filters)
+        scope = self.scope(filters)
         depth = max(k0, k)
         bm25_ids: list[int] = []
         dense_ids: list[int] = []
@@ -286,13 +300,12 @@ class Searcher:
         dense_scores: dict[int, float] = {}
         tokens = self.query_tokens(query)
         if mode in ("hybrid", "bm25") and tokens:
-            ids, scores = self.bm25.top_k(tokens, depth, mask=mask)
-            keep = scores > 0
-            bm25_ids = [int(i) for i in ids[keep]]
-            bm25_scores = dict(zip(bm25_ids, (float(s) for s in scores[keep])))
+            ids, scores = self.backend.lexical(tokens, depth, scope)
+            bm25_ids = [int(i) for i in ids]
+            bm25_scores = dict(zip(bm25_ids, (float(s) for s in scores)))
         if mode in ("hybrid", "dense"):
             vector = self._query_vector(normalize(query).text)
-            ids, scores = self.dense.search(vector, depth, mask=mask)
+            ids, scores = self.backend.dense(vector, depth, scope)
             dense_ids = [int(i) for i in ids]
             dense_scores = dict(zip(dense_ids, (float(s) for s in scores)))
         if mode == "bm25":

@@ -9,6 +9,7 @@ from indexer.store import current_generation
 from service.answer import Answerer
 from service.answer.answer_cache import DEFAULT_SIZE
 from service.areas import area_tags
+from service.backends import BackendChoice, attach_backend
 from service.checkup import checkups
 from service.indicators import figures_of
 from service.search import Searcher
@@ -37,9 +38,11 @@ class IndexHolder:
     middle of a request never mixes two generations.
     """
 
-    def __init__(self, root: Path, embedder: Embedder, verify: bool = True, answer_cache: int = DEFAULT_SIZE):
+    def __init__(self, root: Path, embedder: Embedder, verify: bool = True, answer_cache: int = DEFAULT_SIZE,
+                 backend: BackendChoice = BackendChoice()):
         self.root = root
         self.embedder = embedder
+        self.backend = backend
         self.verify = verify
         self.answer_cache = answer_cache
         self._lock = threading.Lock()
@@ -63,6 +66,7 @@ class IndexHolder:
             if folder == self._loaded_from:
                 return False
             searcher = Searcher.load(folder, self.embedder, verify=self.verify)
+            attach_backend(searcher, folder, self.backend)
             answerer = Answerer(searcher, self.answer_cache)
             _warm_up(answerer)
             self._searcher, self._answerer, self._loaded_from = searcher, answerer, folder

@@ -167,6 +167,7 @@ def test_without_an_address_the_store_starts_and_stops_its_own_engine(tmp_path):
     assert store.engine.process.poll() is not None
 
 
-def test_a_data_directory_in_use_fails_with_a_sentence(engine):
+def test_a_data_directory_in_use_fails_with_a_sentence_and_leaves_its_engine_alone(engine, store):
     with pytest.raises(EngineUnavailable, match=r"^seekdb exited .* another seekdb may be using that directory"):
         start_local_engine(engine.data_dir)
+    assert store.ping() and store.chunk_rows([0])

@@ -1,8 +1,10 @@
 """The seekdb server process: started by this program when no address is configured."""
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -10,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pymysql
+
+PR_SET_PDEATHSIG = 1
 
 START_TIMEOUT = 60.0  # a fresh data directory answers in ~1 s; leave room for a busy machine
 LOCAL_MEMORY_BUDGET = "2G"  # seekdb sizes its caches to 80% of RAM unless told otherwise
@@ -66,6 +70,15 @@ def _answers(port: int) -> bool:
     return True
 
 
+def _end_with_parent() -> None:
+    """In the child, before seekdb runs: ask Linux to SIGTERM it when the process that started it dies,
+    so a killed service does not leave a seekdb holding its data folder (a second one refuses it)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: the engine then outlives a killed parent, as any server would
+
+
 def start_local_engine(data_dir: Path, port: int | None = None, timeout: float = START_TIMEOUT) -> LocalEngine:
     """Start seekdb on `data_dir` (bootstrapped when new) and wait until it answers SQL.
 
@@ -80,7 +93,8 @@ def start_local_engine(data_dir: Path, port: int | None = None, timeout: float =
                "--log-level", "WARN", "--parameter", f"memory_budget={LOCAL_MEMORY_BUDGET}"]
     with (data_dir / "seekdb.out").open("ab") as output:
         process = subprocess.Popen(command, cwd=data_dir, stdin=subprocess.DEVNULL, stdout=output,
-                                   stderr=subprocess.STDOUT, env={**os.environ, "TELEMETRY_ENABLED": "false"})
+                                   stderr=subprocess.STDOUT, env={**os.environ, "TELEMETRY_ENABLED": "false"},
+                                   preexec_fn=_end_with_parent)
     engine = LocalEngine(process, data_dir, port)
     deadline = time.monotonic() + timeout
     while not _answers(port):

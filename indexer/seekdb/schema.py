@@ -7,7 +7,9 @@ import re
 from collections.abc import Iterator
 
 import numpy as np
+import scipy.sparse as sp
 
+from indexer.bm25 import BM25Index
 from indexer.errors import CorruptIndex
 from indexer.records import Chunk
 from indexer.store import Generation
@@ -27,13 +29,13 @@ SCHEMA = (
     """CREATE TABLE chunks (row_id BIGINT PRIMARY KEY, doc_id VARCHAR(128) NOT NULL, chunk_id VARCHAR(255) NOT NULL,
         section_label VARCHAR(64), section_path TEXT, start_offset INT, end_offset INT,
         issuer VARCHAR(255), level VARCHAR(16), province VARCHAR(64), city VARCHAR(64), district VARCHAR(64),
-        year INT NULL, text LONGTEXT, tokens LONGTEXT, embedding VECTOR({dim}),
+        year INT NULL, text LONGTEXT, tokens LONGTEXT, bm25_weights LONGTEXT, embedding VECTOR({dim}),
         FULLTEXT INDEX chunks_tokens (tokens) WITH PARSER space PARSER_PROPERTIES=(min_token_size=1, max_token_size=84),
         VECTOR INDEX chunks_embedding (embedding) WITH (DISTANCE=inner_product, TYPE=hnsw, LIB=vsag))""",
 )
 # REPLACE rather than INSERT: a load cut short, or a batch retried after a lost connection, can run again.
 PUT_REPORT = "REPLACE INTO reports VALUES (%s, %s, %s, %s, %s, %s, %s)"
-PUT_CHUNK = "REPLACE INTO chunks VALUES (" + ", ".join(["%s"] * 16) + ")"
+PUT_CHUNK = "REPLACE INTO chunks VALUES (" + ", ".join(["%s"] * 17) + ")"
 CHUNK_COLUMNS = ("row_id", "chunk_id", "doc_id", "section_label", "section_path", "start_offset", "end_offset", "text")
 
 
@@ -64,12 +66,18 @@ def report_row(doc_id: str, meta: dict) -> tuple:
             meta.get("title"), json.dumps(meta, ensure_ascii=False))
 
 
-def chunk_row(row_id: int, chunk: Chunk, tokens: list[str], vector: np.ndarray, meta: dict) -> tuple:
-    """The chunks row of generation row `row_id`, with its report's filter fields."""
+def chunk_row(row_id: int, chunk: Chunk, tokens: list[str], vector: np.ndarray, meta: dict,
+              weights: dict[str, float]) -> tuple:
+    """The chunks row of generation row `row_id`, with its report's filter fields and its BM25 weights.
+
+    `weights` are the chunk's own BM25 term weights from the generation's index (idf and length
+    normalisation included), so that seekdb's full-text scan proposes candidates and the service
+    scores them exactly as the embedded backend does.
+    """
     return (row_id, chunk.doc_id, chunk.chunk_id, chunk.label, json.dumps(list(chunk.section_path), ensure_ascii=False),
             chunk.start, chunk.end, meta.get("issuer"), meta.get("level"), meta.get("province"), meta.get("city"),
             meta.get("district"), meta.get("year"), chunk.text, " ".join(fulltext_word(t) for t in tokens),
-            vector_bytes(vector))
+            json.dumps(weights, ensure_ascii=False), vector_bytes(vector))
 
 
 def generation_report_rows(generation: Generation) -> list[tuple]:
@@ -82,11 +90,15 @@ def generation_chunk_rows(generation: Generation) -> Iterator[tuple]:
     vectors = np.load(folder / "vectors.npy", mmap_mode="r")
     if len(vectors) != len(chunks):
         raise CorruptIndex(f"{folder} has {len(vectors)} vectors for {len(chunks)} chunks; rebuild the index.")
+    bm25 = BM25Index.load(folder / "bm25")
+    by_row = sp.csc_matrix((bm25.data, bm25.indices, bm25.indptr), shape=bm25.shape).tocsr()
     rows = 0
     with (folder / "tokens.jsonl").open(encoding="utf-8") as token_lines:
         for row_id, line in zip(range(len(chunks)), token_lines):
             chunk = chunks[row_id]
-            yield chunk_row(row_id, chunk, json.loads(line), vectors[row_id], metas[chunk.doc_id])
+            lo, hi = by_row.indptr[row_id], by_row.indptr[row_id + 1]
+            weights = {bm25.vocab[c]: float(w) for c, w in zip(by_row.indices[lo:hi], by_row.data[lo:hi])}
+            yield chunk_row(row_id, chunk, json.loads(line), vectors[row_id], metas[chunk.doc_id], weights)
             rows += 1
     if rows != len(chunks):
         raise CorruptIndex(f"{folder} has {rows} token lines for {len(chunks)} chunks; rebuild the index.")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from itertools import islice
 from pathlib import Path
@@ -23,6 +24,7 @@ from indexer.seekdb.schema import (
 )
 from indexer.store import open_generation
 
+CANDIDATES = 3  # full-text candidates read per result, rescored with our BM25 (see bm25_top_k)
 HNSW_EF_SEARCH = 200  # the engine's default of 64 loses recall@10 on 384-dimensional vectors
 CONNECTION_LOST = frozenset({0, 2003, 2006, 2013, 2055})  # closed, refused, gone away, lost
 _DATABASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -61,9 +63,19 @@ class Where:
     level: str | None = None
     region: str | None = None
     year: int | None = None
+    doc_ids: tuple[str, ...] | None = None  # only these reports (the service's own reading of its filters)
+    label: str | None = None  # only chunks of sections with this label
 
     def conditions(self) -> tuple[list[str], list]:
         sql, args = [], []
+        if self.doc_ids is not None:
+            if not self.doc_ids:
+                return ["FALSE"], []
+            sql.append("doc_id IN %s")
+            args.append(tuple(self.doc_ids))
+        if self.label is not None:
+            sql.append("section_label = %s")
+            args.append(self.label)
         for column in ("issuer", "level", "year"):
             if (value := getattr(self, column)) is not None:
                 sql.append(f"{column} = %s")
@@ -96,7 +108,11 @@ class SeekdbStore:
             engine = start_local_engine(config.data_dir)
             config = replace(config, address=engine.address)
         store = cls(config, engine)
-        store._run("SELECT 1")
+        try:
+            store._run("SELECT 1")
+        except EngineUnavailable:
+            store.close()  # so a seekdb started here is not left running
+            raise
         return store
 
     def close(self) -> None:
@@ -130,19 +146,31 @@ class SeekdbStore:
         return loaded
 
     def bm25_top_k(self, tokens: list[str], k: int, where: Where | None = None) -> list[tuple[int, float]]:
-        """(row_id, score) of the k chunks best matching the tokens by seekdb's BM25, best first.
+        """(row_id, score) of the k chunks best matching the tokens by our BM25, best first.
 
-        seekdb counts each distinct query word once, so repeated tokens add nothing.
+        seekdb's full-text index proposes CANDIDATES x k chunks by its own BM25 (its k1, b and
+        length statistics differ from ours, and drift as it compacts); each candidate is then
+        scored with the generation's own BM25 weights stored beside it, a query token counting
+        once per occurrence, so the ranking is the embedded backend's wherever the candidates
+        hold its top k.
         """
-        words = " ".join(dict.fromkeys(fulltext_word(token) for token in tokens))
+        counts = Counter(tokens)
+        words = " ".join(dict.fromkeys(fulltext_word(token) for token in counts))
         if not words or k <= 0:
             return []
         conditions, args = (where or Where()).conditions()
         rows = self._run(
-            "SELECT row_id, MATCH(tokens) AGAINST(%s) AS score FROM chunks WHERE MATCH(tokens) AGAINST(%s)"
+            "SELECT row_id, bm25_weights, MATCH(tokens) AGAINST(%s) AS score FROM chunks WHERE MATCH(tokens) AGAINST(%s)"
             + "".join(f" AND {condition}" for condition in conditions)
-            + " ORDER BY score DESC, row_id LIMIT %s", [words, words, *args, int(k)])
-        return [(int(row_id), float(score)) for row_id, score in rows]
+            + " ORDER BY score DESC, row_id LIMIT %s", [words, words, *args, int(k) * CANDIDATES])
+        scored = []
+        for row_id, weights, _ in rows:
+            weights = json.loads(weights)
+            score = float(np.float32(sum(count * weights.get(token, 0.0) for token, count in counts.items())))
+            if score > 0:
+                scored.append((int(row_id), score))
+        scored.sort(key=lambda pair: (-pair[1], pair[0]))
+        return scored[:k]
 
     def dense_top_k(self, vector: np.ndarray, k: int, where: Where | None = None) -> list[tuple[int, float]]:
         """(row_id, inner product) of the k chunks nearest the vector by the HNSW index, best first.

@@ -1,0 +1,139 @@
+"""Generations in seekdb: one database per index generation, loaded once, servable only when finished.
+
+Why one database per generation: a generation is loaded into the engine while the previous one
+serves, and becomes servable only when its load finished (a `load_done` row written last), so a
+build or load killed mid-way leaves the previous generation answering, as the embedded files do.
+Used by the indexer (`--backend seekdb` loads what it built) and by the service (it loads a
+generation it finds missing).
+"""
+from __future__ import annotations
+
+import atexit
+import hashlib
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from indexer.seekdb.engine import EngineUnavailable, LocalEngine, start_local_engine
+from indexer.seekdb.store import SeekdbConfig, SeekdbStore
+
+log = logging.getLogger(__name__)
+
+START_RETRY_SECONDS = 2.0
+_NAME_SAFE = re.compile(r"[^A-Za-z0-9_]")
+
+
+def index_prefix(folder: Path) -> str:
+    """The prefix of the databases of one index directory's generations: 'fazhi_' and a hash of its path, so
+    that several index directories can share one engine and clearing one's old generations spares the others'."""
+    root = Path(os.path.abspath(folder)).parent.parent  # a generation's own path, a link not followed
+    return "fazhi_" + hashlib.blake2b(str(root).encode("utf-8"), digest_size=4).hexdigest() + "_"
+
+
+def database_for(folder: Path) -> str:
+    """The engine database that holds one generation (seekdb names: letters, digits, '_', at most 64)."""
+    return (index_prefix(folder) + _NAME_SAFE.sub("_", Path(folder).name))[:64]
+
+
+class LocalEngines:
+    """The seekdb this process started, one per data folder, stopped when the process that started it exits."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._engines: dict[Path, LocalEngine] = {}
+        self._owner = os.getpid()
+
+    def address(self, data_dir: Path) -> str:
+        """The address of the seekdb on `data_dir`, started (again) here if this process started none or
+        its own ended. A gunicorn worker inherits the master's engine and uses it as it is: only the
+        master, its parent, can see whether it still runs (and a second seekdb would refuse the folder)."""
+        data_dir = Path(data_dir).resolve()
+        with self._lock:
+            engine = self._engines.get(data_dir)
+            if engine is not None and os.getpid() != self._owner:
+                return engine.address
+            if engine is None or engine.process.poll() is not None:
+                log.warning("Starting seekdb with its data in %s.", data_dir)
+                engine = self._engines[data_dir] = start_local_engine(data_dir)
+                owner = os.getpid()
+                atexit.register(lambda: os.getpid() == owner and engine.stop())
+            return engine.address
+
+    def stop_all(self) -> None:
+        with self._lock:
+            for engine in self._engines.values():
+                engine.stop()
+            self._engines.clear()
+
+
+LOCAL_ENGINES = LocalEngines()
+
+
+def engine_config(address: str, data_dir: Path) -> SeekdbConfig:
+    """The engine to use: the one at `address`, or one this process starts on `data_dir` when none is given."""
+    return SeekdbConfig(address=address or LOCAL_ENGINES.address(data_dir), data_dir=Path(data_dir),
+                        user=os.environ.get("FAZHI_SEEKDB_USER") or "root",
+                        password=os.environ.get("FAZHI_SEEKDB_PASSWORD", ""))
+
+
+def wait_for_engine(config: SeekdbConfig, patience: float) -> None:
+    """Block until the engine answers, saying so every few seconds; EngineUnavailable after `patience` s."""
+    deadline = time.monotonic() + patience
+    store = SeekdbStore(config)
+    try:
+        while not store.ping():
+            if time.monotonic() > deadline:
+                raise EngineUnavailable(
+                    f"The seekdb engine at {config.address} did not answer within {patience:g} s; start it, or give "
+                    "no address (FAZHI_SEEKDB_ADDRESS empty) to let the service start its own.")
+            log.warning("The seekdb engine at %s does not answer yet; retrying in %g s.", config.address,
+                        START_RETRY_SECONDS)
+            time.sleep(START_RETRY_SECONDS)
+    finally:
+        store.close()
+
+
+def ensure_loaded(config: SeekdbConfig, folder: Path, batch: int = 500) -> int:
+    """Load a generation into its database unless a finished load is there already; its chunk count."""
+    store = SeekdbStore(replace(config, database=database_for(folder)))
+    try:
+        done = _finished_load(store)
+        if done is not None:
+            return done
+        started = time.monotonic()
+        dim = np.load(folder / "vectors.npy", mmap_mode="r").shape[1]
+        store.create_schema(dim)
+        loaded = store.load_generation(folder, batch=batch)
+        store._run("CREATE TABLE load_done (chunks BIGINT)")
+        store._run("INSERT INTO load_done VALUES (%s)", [loaded])
+        log.warning("Loaded %s into seekdb at %s: %d chunks in %.1f s.", folder.name, config.address, loaded,
+                    time.monotonic() - started)
+        drop_stale(store, index_prefix(folder), {database_for(p) for p in folder.parent.iterdir() if p.is_dir()})
+        return loaded
+    finally:
+        store.close()
+
+
+def drop_stale(store: SeekdbStore, prefix: str, keep: set[str]) -> list[str]:
+    """Drop this index's databases whose generations are no longer on disk (it keeps its last few); their names."""
+    names = [row[0] for row in store._run("SHOW DATABASES")]
+    stale = [name for name in names if name.startswith(prefix) and name not in keep]
+    for name in stale:
+        store._run(f"DROP DATABASE IF EXISTS `{name}`")
+    return stale
+
+
+def _finished_load(store: SeekdbStore) -> int | None:
+    try:
+        rows = store._run("SELECT chunks FROM load_done")
+    except Exception as error:  # no such table: never loaded, or a load that did not finish
+        if isinstance(error, EngineUnavailable):
+            raise
+        return None
+    return int(rows[0][0]) if rows else None
