@@ -403,7 +403,38 @@ def rss_mb() -> float:
     return _status_mb("VmRSS") or 0.0
 
 
-def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:
+def seekdb_timings(searcher, root: Path, queries: list[str], qvec: np.ndarray, exact: list[set[int]]) -> dict:
+    """The same hybrid searches with the seekdb backend: load time, p50 / p95, and its dense recall@10."""
+    from indexer.seekdb.generations import LOCAL_ENGINES, engine_config, ensure_loaded
+    from indexer.store import current_generation
+    from service.backends import Scope
+    from service.backends.seekdb import SeekdbBackend
+
+    folder = current_generation(root)
+    try:
+        config = engine_config("", root / "seekdb")
+        t = time.monotonic()
+        chunks = ensure_loaded(config, folder, batch=1000)
+        load_s = time.monotonic() - t
+        embedded = searcher.backend
+        searcher.backend = SeekdbBackend(config, folder, chunks)
+        for q in queries[:5]:
+            searcher.search(q, k=10)
+        total = []
+        for q in queries:
+            t0 = time.perf_counter()
+            searcher.search(q, k=10, mode="hybrid")
+            total.append((time.perf_counter() - t0) * 1000)
+        served = [set(searcher.backend.dense(v, 10, Scope())[0].tolist()) for v in qvec]
+        recall = float(np.mean([len(a & b) / 10 for a, b in zip(exact, served)]))
+        searcher.backend = embedded
+        return {"load_s": load_s, "search_p50_ms": statistics.median(total), "search_p95_ms": percentile(total, 0.95),
+                "dense_recall@10": recall}
+    finally:
+        LOCAL_ENGINES.stop_all()
+
+
+def run_serve(n: int, data_path: Path, root: Path, rank_queries: int, with_seekdb: bool = False) -> dict:
     """Load the generation the way the service does (Searcher.load) and time queries; then recall."""
     import faiss
 
@@ -501,6 +532,8 @@ def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:
         got_f = [set(dense.search(v, 10, mask=keep)[0].tolist()) for v in qvec[:50]]
         sweep["filtered, every other chunk"] = {"recall@10": float(np.mean([len(a & b) / 10 for a, b in zip(exact_f, got_f)])), "ms": 0.0}
 
+    seek = seekdb_timings(searcher, root, queries, qvec, exact) if with_seekdb else {}
+
     # rank-bm25 on the same tokens, on a few queries only when large (it scores in Python).
     rank = {}
     if rank_queries:
@@ -539,7 +572,7 @@ def run_serve(n: int, data_path: Path, root: Path, rank_queries: int) -> dict:
         "which_places_median": statistics.median(which_places),
         "dense_recall@10": recall, "sweep": sweep, "rank_bm25": rank,
         "rss_start_mb": rss_start, "rss_loaded_mb": rss_loaded, "rss_after_queries_mb": serve_rss,
-        "serve_peak_rss_mb": serve_peak,
+        "serve_peak_rss_mb": serve_peak, "seekdb": seek,
     }
 
 
@@ -604,6 +637,8 @@ def main() -> int:
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--rank-queries", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--seekdb", action="store_true",
+                        help="also load each generation into seekdb and time the same searches through it")
     args = parser.parse_args()
     if args.child == "prepare":
         print(json.dumps({"data": str(prepare(args.base, args.queries))}))
@@ -612,7 +647,7 @@ def main() -> int:
         print(json.dumps(run_build(args.n, args.data, args.folder)))
         return 0
     if args.child == "serve":
-        print(json.dumps(run_serve(args.n, args.data, args.folder, args.rank_queries)))
+        print(json.dumps(run_serve(args.n, args.data, args.folder, args.rank_queries, args.seekdb)))
         return 0
     if args.child == "query":
         print(json.dumps(run_query_embedding(args.data)))
@@ -641,7 +676,7 @@ def main() -> int:
             build = run_child(["--child", "build", "--n", str(n), "--data", str(data), "--folder", str(folder)])
             rank_queries = 0 if n >= 1_000_000 else (5 if n >= 100_000 else 50)
             serve = run_child(["--child", "serve", "--n", str(n), "--data", str(data), "--folder", str(folder),
-                               "--rank-queries", str(rank_queries)])
+                               "--rank-queries", str(rank_queries)] + (["--seekdb"] if args.seekdb else []))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         row = {"build": build, "serve": serve}
@@ -677,6 +712,11 @@ def print_size(row: dict, query: dict) -> None:
           f"(p95 {s['bm25_p95_ms']:.2f}), dense top-100 {s['dense_p50_ms']:.2f} ms (p95 {s['dense_p95_ms']:.2f}), "
           f"fusion {s['fuse_p50_ms']:.2f} ms, read + highlight 10 hits {s['hits_p50_ms']:.2f} ms (caches cleared)")
     print(f"   with the real query embedding added: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+    if s.get("seekdb"):
+        k = s["seekdb"]
+        print(f"   the same searches through seekdb (loaded in {k['load_s']:.0f} s): p50 {k['search_p50_ms']:.1f} ms, "
+              f"p95 {k['search_p95_ms']:.1f} ms (embedded {s['search_p50_ms']:.1f} / {s['search_p95_ms']:.1f}); "
+              f"dense recall@10 vs exact as served: seekdb {k['dense_recall@10']:.3f}, embedded {s['dense_recall@10']:.3f}")
     print(f"   which-answers (answer_which: meaning scan over sentence vectors, verifier, lexical engine, quotes), "
           f"{s['which_n']} questions: p50 {s['which_p50_ms']:.0f} ms, p95 {s['which_p95_ms']:.0f} ms, "
           f"max {s['which_max_ms']:.0f} ms (+ one query embedding: p95 {s['which_p95_ms'] + query['p95_ms']:.0f} ms); "

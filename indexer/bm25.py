@@ -4,6 +4,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ PARAMS_FILE = "bm25.params.json"
 ARRAY_FILES = {"data": "bm25.data.npy", "indices": "bm25.indices.npy", "indptr": "bm25.indptr.npy"}
 MATRIX_FILE = "bm25.matrix.npz"  # version 1
 VOCAB_FILE = "bm25.vocab.json"
+STREAM_BLOCK_DOCS = 8192  # documents turned into numpy triples at a time by build_streamed
+WEIGHT_BLOCK = 1 << 22  # matrix entries weighted at a time (five float64 temporaries of 32 MB)
 
 
 class BM25Index:
@@ -67,8 +70,7 @@ class BM25Index:
         """Index one token list per document (the row order is the document order)."""
         if not token_lists:
             raise ValueError("BM25 needs at least one document; the token list is empty.")
-        if k1 < 0 or not 0 <= b <= 1:
-            raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1; got k1={k1}, b={b}.")
+        _check_params(k1, b)
         n_docs = len(token_lists)
         lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=n_docs)
         # map() over a defaultdict keeps the per-token loop in C: ids in order of first sight.
@@ -78,29 +80,75 @@ class BM25Index:
             dtype=np.int64,
             count=int(lengths.sum()),
         )
-        vocab = sorted(term_ids)
-        # Columns in sorted term order, so the same corpus always gives the same files.
-        rank = np.empty(len(vocab), dtype=np.int64)
-        rank[np.fromiter((term_ids[t] for t in vocab), dtype=np.int64, count=len(vocab))] = np.arange(len(vocab))
+        vocab, rank = _sorted_vocabulary(term_ids)
         rows = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
         counts = sp.coo_matrix(
             (np.ones(len(flat_ids), dtype=np.float64), (rows, rank[flat_ids])), shape=(n_docs, len(vocab))
         ).tocsc()  # duplicates summed: term frequencies
         counts.sum_duplicates()
+        return cls._from_counts(counts, lengths, vocab, k1, b, epsilon)
 
+    @classmethod
+    def build_streamed(cls, token_lists: Iterable[list[str]], k1: float = 1.5, b: float = 0.75,
+                       epsilon: float = 0.25, block_docs: int = STREAM_BLOCK_DOCS) -> "BM25Index":
+        """The same index as build() (bit for bit), from token lists taken a block at a time.
+
+        At a million chunks the Python token lists build() holds take gigabytes; here only one
+        block of them lives at once, turned into numpy (term, document, count) triples.
+        """
+        _check_params(k1, b)
+        term_ids: defaultdict[str, int] = defaultdict(itertools.count().__next__)
+        lengths, terms, docs, frequencies = [], [], [], []
+        n_docs = 0
+        for block in _blocks(token_lists, block_docs):
+            block_lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
+            ids = np.fromiter(map(term_ids.__getitem__, itertools.chain.from_iterable(block)), dtype=np.int64,
+                              count=int(block_lengths.sum()))
+            local_rows = np.repeat(np.arange(len(block), dtype=np.int64), block_lengths)
+            # One entry per (term, document), sorted by term then document: the CSC order within a block.
+            keys, tf = np.unique(ids * len(block) + local_rows, return_counts=True)
+            terms.append((keys // len(block)).astype(np.int32))
+            docs.append((keys % len(block) + n_docs).astype(np.int32))
+            frequencies.append(tf.astype(np.int32))
+            lengths.append(block_lengths)
+            n_docs += len(block)
+        if n_docs == 0:
+            raise ValueError("BM25 needs at least one document; the token list is empty.")
+        vocab, rank = _sorted_vocabulary(term_ids)
+        columns = rank.astype(np.int32)[_concatenate(terms, np.int32)]
+        del terms
+        # Rows reach each column in ascending order and are unique there, so the result is canonical.
+        counts = sp.coo_matrix((_concatenate(frequencies, np.int32), (_concatenate(docs, np.int32), columns)),
+                               shape=(n_docs, len(vocab))).tocsc()
+        return cls._from_counts(counts, np.concatenate(lengths), vocab, k1, b, epsilon)
+
+    @classmethod
+    def build_from_jsonl(cls, path: Path, **params) -> "BM25Index":
+        """build_streamed() over a tokens.jsonl file (one JSON list of tokens a line), read as it goes."""
+        with Path(path).open(encoding="utf-8") as lines:
+            return cls.build_streamed((json.loads(line) for line in lines if line.strip()), **params)
+
+    @classmethod
+    def _from_counts(cls, counts: sp.csc_matrix, lengths: np.ndarray, vocab: list[str], k1: float, b: float,
+                     epsilon: float) -> "BM25Index":
+        """The Okapi weights of a canonical CSC matrix of term frequencies.
+
+        Computed a block of entries at a time (float64, then float32): element-wise, so the
+        blocks give the same bits as one pass, without several float64 copies of every entry.
+        """
+        n_docs = len(lengths)
         doc_freq = np.diff(counts.indptr)
         idf = _okapi_idf(doc_freq, n_docs, epsilon)
         avgdl = float(lengths.sum()) / n_docs
-        tf = counts.data
-        # rank-bm25 divides by avgdl even when it is 0 (all documents empty); no entries then.
-        norm = k1 * (1 - b + b * lengths[counts.indices] / avgdl) if len(tf) else tf
-        col_of_entry = np.repeat(np.arange(len(vocab)), doc_freq)
-        weights = idf[col_of_entry] * (tf * (k1 + 1) / (tf + norm))
-        matrix = sp.csc_matrix(
-            (weights.astype(np.float32), counts.indices, counts.indptr),
-            shape=(n_docs, len(vocab)),
-        )
-        return cls(matrix, vocab, k1, b, epsilon, avgdl)
+        weights = np.empty(counts.nnz, dtype=np.float32)
+        for start in range(0, counts.nnz, WEIGHT_BLOCK):
+            stop = min(start + WEIGHT_BLOCK, counts.nnz)
+            tf = counts.data[start:stop].astype(np.float64)
+            column = np.searchsorted(counts.indptr, np.arange(start, stop), side="right") - 1
+            # rank-bm25 divides by avgdl even when it is 0 (all documents empty); no entries then.
+            norm = k1 * (1 - b + b * lengths[counts.indices[start:stop]] / avgdl)
+            weights[start:stop] = idf[column] * (tf * (k1 + 1) / (tf + norm))
+        return cls((weights, counts.indices, counts.indptr, (n_docs, len(vocab))), vocab, k1, b, epsilon, avgdl)
 
     def rows_with(self, token: str) -> np.ndarray:
         """The documents holding this token (its postings), ascending; empty when unknown."""
@@ -203,6 +251,37 @@ class BM25Index:
                 or len(indices) != len(data) or (len(indptr) and int(indptr[-1]) != len(data))):
             raise CorruptIndex(f"The BM25 index files in {directory} do not agree with {PARAMS_FILE}.")
         return cls((data, indices, indptr, shape), vocab, params["k1"], params["b"], params["epsilon"], params["avgdl"])
+
+
+def _check_params(k1: float, b: float) -> None:
+    if k1 < 0 or not 0 <= b <= 1:
+        raise ValueError(f"BM25 needs k1 >= 0 and 0 <= b <= 1; got k1={k1}, b={b}.")
+
+
+def _sorted_vocabulary(term_ids: dict[str, int]) -> tuple[list[str], np.ndarray]:
+    """The vocabulary in sorted order (so the same corpus always gives the same files) and each id's column."""
+    vocab = sorted(term_ids)
+    rank = np.empty(len(vocab), dtype=np.int64)
+    rank[np.fromiter((term_ids[t] for t in vocab), dtype=np.int64, count=len(vocab))] = np.arange(len(vocab))
+    return vocab, rank
+
+
+def _blocks(items: Iterable, size: int) -> Iterator[list]:
+    """Consecutive lists of `size` items (the last may be shorter)."""
+    iterator = iter(items)
+    while block := list(itertools.islice(iterator, size)):
+        yield block
+
+
+def _concatenate(parts: list[np.ndarray], dtype) -> np.ndarray:
+    """The parts end to end, emptied from the list as they are copied so two copies never coexist whole."""
+    out = np.empty(sum(len(part) for part in parts), dtype=dtype)
+    position = 0
+    while parts:
+        part = parts.pop(0)
+        out[position:position + len(part)] = part
+        position += len(part)
+    return out
 
 
 def _okapi_idf(doc_freq: np.ndarray, n_docs: int, epsilon: float) -> np.ndarray:

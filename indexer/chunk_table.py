@@ -14,6 +14,7 @@ once at load.
 from __future__ import annotations
 
 import json
+from array import array
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -47,30 +48,112 @@ def write_chunk_table(folder: Path, chunks: Sequence[Chunk], hashes: Sequence[st
     """Write chunks.jsonl and its columns; `doc_ids` gives the order of the reports."""
     if len(chunks) != len(hashes):
         raise ValueError(f"There are {len(chunks)} chunks but {len(hashes)} hashes.")
-    doc_index = {doc_id: i for i, doc_id in enumerate(doc_ids)}
-    line_offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-    search_offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-    docs = np.zeros(len(chunks), dtype=np.int32)
-    labels: dict[str, int] = {}
-    label_codes = np.zeros(len(chunks), dtype=np.int16)
-    chunk_ids = []
-    with (folder / CHUNKS_FILE).open("wb") as lines, (folder / SEARCH_FILE).open("wb") as search:
-        for row, (chunk, chunk_hash) in enumerate(zip(chunks, hashes)):
-            if chunk.doc_id not in doc_index:
-                raise ValueError(f"The chunk {chunk.chunk_id} belongs to {chunk.doc_id}, which is not among the reports.")
-            line = _line(chunk, chunk_hash)
-            lines.write(line)
-            line_offsets[row + 1] = line_offsets[row] + len(line)
-            text = _search_bytes(chunk.search_text)
-            search.write(text)
-            search_offsets[row + 1] = search_offsets[row] + len(text)
-            docs[row] = doc_index[chunk.doc_id]
-            label_codes[row] = labels.setdefault(chunk.label, len(labels))
-            chunk_ids.append(chunk.chunk_id)
-    np.savez(folder / COLUMNS_FILE, line_offsets=line_offsets, search_offsets=search_offsets, doc=docs,
-             label=label_codes)
-    names = {"chunk_ids": chunk_ids, "doc_ids": list(doc_ids), "labels": list(labels)}
-    (folder / NAMES_FILE).write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
+    with ChunkTableWriter.create(folder, doc_ids) as writer:
+        for chunk, chunk_hash in zip(chunks, hashes):
+            writer.append(chunk, chunk_hash)
+
+
+class ChunkTableWriter:
+    """Writes a chunk table one chunk at a time, so a build need not hold every chunk.
+
+    The records and search texts go to disk as they come; only the small columns stay in
+    memory (compact arrays) until close() writes them. A writer can be reopened on files a
+    killed build left behind (resume): the columns of the rows kept are recomputed from them.
+    """
+
+    def __init__(self, folder: Path, doc_ids: Sequence[str], mode: str):
+        self.folder = Path(folder)
+        self.doc_ids = list(doc_ids)
+        self._doc_index = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+        self._line_offsets = array("q", [0])
+        self._search_offsets = array("q", [0])
+        self._docs = array("i")
+        self._label_codes = array("h")
+        self._labels: dict[str, int] = {}
+        self._chunk_ids: list[str] = []
+        self._lines = (self.folder / CHUNKS_FILE).open(mode)
+        self._search = (self.folder / SEARCH_FILE).open(mode)
+
+    @classmethod
+    def create(cls, folder: Path, doc_ids: Sequence[str] = ()) -> "ChunkTableWriter":
+        """A writer of a new, empty table in `folder`."""
+        return cls(folder, doc_ids, "wb")
+
+    @classmethod
+    def reopen(cls, folder: Path, doc_ids: Sequence[str], rows: int) -> "ChunkTableWriter":
+        """A writer that keeps the first `rows` chunks already in `folder` and appends after them.
+
+        Whatever was written after those rows (by a build killed mid-way) is cut off.
+        ValueError when the files hold fewer rows.
+        """
+        writer = cls(folder, doc_ids, "r+b")
+        for _ in range(rows):
+            line = writer._lines.readline()
+            if not line.endswith(b"\n"):
+                writer.close_files()
+                raise ValueError(f"{CHUNKS_FILE} in {folder} holds fewer than {rows} complete rows")
+            writer._add_columns(Chunk.from_dict(json.loads(line)), len(line))
+        if (writer.folder / SEARCH_FILE).stat().st_size < writer._search_offsets[-1]:
+            writer.close_files()
+            raise ValueError(f"{SEARCH_FILE} in {folder} is shorter than its first {rows} rows")
+        for handle, offsets in ((writer._lines, writer._line_offsets), (writer._search, writer._search_offsets)):
+            handle.seek(offsets[-1])
+            handle.truncate()
+        return writer
+
+    def __len__(self) -> int:
+        return len(self._chunk_ids)
+
+    def __enter__(self) -> "ChunkTableWriter":
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.close_files()
+
+    def add_report(self, doc_id: str) -> None:
+        """Name the next report (in report order) before appending its chunks."""
+        if doc_id not in self._doc_index:
+            self._doc_index[doc_id] = len(self.doc_ids)
+            self.doc_ids.append(doc_id)
+
+    def append(self, chunk: Chunk, chunk_hash: str) -> None:
+        """Write one chunk as the next row."""
+        if chunk.doc_id not in self._doc_index:
+            raise ValueError(f"The chunk {chunk.chunk_id} belongs to {chunk.doc_id}, which is not among the reports.")
+        line = _line(chunk, chunk_hash)
+        self._lines.write(line)
+        self._search.write(_search_bytes(chunk.search_text))
+        self._add_columns(chunk, len(line))
+
+    def _add_columns(self, chunk: Chunk, line_bytes: int) -> None:
+        self._line_offsets.append(self._line_offsets[-1] + line_bytes)
+        self._search_offsets.append(self._search_offsets[-1] + len(_search_bytes(chunk.search_text)))
+        self._docs.append(self._doc_index[chunk.doc_id])
+        self._label_codes.append(self._labels.setdefault(chunk.label, len(self._labels)))
+        self._chunk_ids.append(chunk.chunk_id)
+
+    def flush(self) -> None:
+        """Hand what was appended to the operating system (a checkpoint then covers it)."""
+        self._lines.flush()
+        self._search.flush()
+
+    def close_files(self) -> None:
+        """Close the record files without writing the columns (the table stays unfinished)."""
+        self._lines.close()
+        self._search.close()
+
+    def close(self) -> None:
+        """Finish the table: close the files and write the columns."""
+        self.close_files()
+        np.savez(self.folder / COLUMNS_FILE,
+                 line_offsets=np.frombuffer(self._line_offsets, dtype=np.int64),
+                 search_offsets=np.frombuffer(self._search_offsets, dtype=np.int64),
+                 doc=np.frombuffer(self._docs, dtype=np.int32), label=np.frombuffer(self._label_codes, dtype=np.int16))
+        names = {"chunk_ids": self._chunk_ids, "doc_ids": self.doc_ids, "labels": list(self._labels)}
+        (self.folder / NAMES_FILE).write_text(json.dumps(names, ensure_ascii=False), encoding="utf-8")
 
 
 class ChunkTable(Sequence):

@@ -24,6 +24,7 @@ IVF_TRAIN_PER_LIST = 50  # k-means training sample: 50 vectors per list (FAISS w
 IVF_SEED = 1234
 IVF_CODES = "SQ8"  # 8-bit scalar quantiser: 384 bytes per 384-d vector instead of 1,536
 IVF_RERANK_DEPTH = 100  # candidates taken from the codes and re-ranked with exact vectors
+ADD_BATCH = 65_536  # vectors handed to an IVF index at a time (each is coded on its own: same index)
 # HNSW is still read and searched (indexes built before IVF), no longer built.
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
@@ -118,7 +119,12 @@ def _brute_force(vectors: np.ndarray, allowed: np.ndarray | None, query: np.ndar
 
 
 def build_dense(vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> DenseIndex:
-    """Choose and build the FAISS index for these vectors by their number."""
+    """Choose and build the FAISS index for these vectors by their number.
+
+    A C-contiguous float32 array is used as it is, a memory-mapped vectors.npy included
+    (not copied); the approximate index takes it ADD_BATCH rows at a time, so FAISS never
+    needs a second float32 copy of every vector beside its codes.
+    """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape if vectors.ndim == 2 else (0, 0)
     if n < exact_limit:
@@ -136,8 +142,9 @@ def build_dense(vectors: np.ndarray, exact_limit: int = EXACT_LIMIT) -> DenseInd
             "nprobe": IVF_NPROBE,
             "train_sample": sample, "train_seed": IVF_SEED,
         }
-    if n:
-        index.add(vectors)
+    step = n if params["kind"] == "flat" else ADD_BATCH  # a flat index copies every vector anyway
+    for start in range(0, n, max(step, 1)):
+        index.add(vectors[start:start + step])
     return DenseIndex(index, params, vectors)
 
 

@@ -8,6 +8,8 @@ Layout of an index directory ``DIR``::
 
 A generation is written under a temporary name and renamed when complete, and only then
 does ``current`` move to it: a crash at any point leaves the previous index in service.
+A streaming build (indexer/streaming/) writes its generation in ``DIR/builds/<corpus>/``
+instead, where it survives a crash to be resumed, and publishes it the same way.
 """
 from __future__ import annotations
 
@@ -78,10 +80,15 @@ def current_generation(root: Path) -> Path | None:
     return target if target.is_dir() else None
 
 
+def jsonl_line(row) -> str:
+    """One line of a generation's .jsonl tables (compact, UTF-8 kept), shared by every writer so files match."""
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def _write_jsonl(path: Path, rows) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n")
+            handle.write(jsonl_line(row))
 
 
 def _read_jsonl(path: Path) -> list:
@@ -101,6 +108,18 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _stamp() -> str:
+    """A sortable, unique-enough name part: time to the second, then nanoseconds."""
+    return time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
+
+
+def _write_failed(root: Path, error: OSError) -> IndexerError:
+    return IndexerError(
+        f"Could not write the index under {root}: {error.strerror or error}. "
+        "The previous index is unchanged."
+    )
+
+
 def write_generation(root: Path, data: IndexData, write_derived) -> Path:
     """Write `data` as a new generation of `root` and make it current.
 
@@ -110,8 +129,7 @@ def write_generation(root: Path, data: IndexData, write_derived) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     generations = root / GENERATIONS
     generations.mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"
-    temporary = generations / f"tmp-{stamp}-{os.getpid()}"
+    temporary = generations / f"tmp-{_stamp()}-{os.getpid()}"
     try:
         temporary.mkdir()
         _write_jsonl(temporary / "reports.jsonl", ({"doc_id": k, **v} for k, v in data.reports.items()))
@@ -120,33 +138,52 @@ def write_generation(root: Path, data: IndexData, write_derived) -> Path:
         np.save(temporary / "vectors.npy", np.ascontiguousarray(data.vectors, dtype=np.float32))
         manifest = dict(data.manifest)
         manifest.update(write_derived(temporary) or {})
-        manifest["format_version"] = FORMAT_VERSION
-        manifest["files"] = {
-            str(p.relative_to(temporary)): sha256_file(p)
-            for p in sorted(temporary.rglob("*"))
-            if p.is_file()
-        }
-        (temporary / "manifest.json").write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        for path in temporary.rglob("*"):
-            if path.is_file():
-                with path.open("rb") as handle:
-                    os.fsync(handle.fileno())
-        final = generations / f"g-{stamp}"
-        os.rename(temporary, final)
-        _fsync_dir(generations)
-        link_tmp = root / f".current-{os.getpid()}-{time.time_ns()}"
-        os.symlink(Path(GENERATIONS) / final.name, link_tmp)
-        os.replace(link_tmp, root / CURRENT)
-        _fsync_dir(root)
+        final = _commit(root, temporary, manifest)
     except OSError as error:
         shutil.rmtree(temporary, ignore_errors=True)
-        raise IndexerError(
-            f"Could not write the index under {root}: {error.strerror or error}. "
-            "The previous index is unchanged."
-        ) from error
+        raise _write_failed(root, error) from error
     _prune(root)
+    return final
+
+
+def publish_generation(root: Path, folder: Path, manifest: dict) -> Path:
+    """Make a complete generation written elsewhere (by a streaming build) the current one of `root`.
+
+    The same final steps as write_generation: checksums into the manifest, fsync, rename into
+    generations/, atomic swap of ``current``, prune. `folder` must be on the same file system
+    as `root`; when a step fails it is left where it is and the previous index stays current.
+    """
+    try:
+        final = _commit(root, folder, manifest)
+    except OSError as error:
+        raise _write_failed(root, error) from error
+    _prune(root)
+    return final
+
+
+def _commit(root: Path, folder: Path, manifest: dict) -> Path:
+    """Seal `folder` (manifest with every file's checksum, all fsynced), rename it into place, swap it in."""
+    generations = root / GENERATIONS
+    generations.mkdir(parents=True, exist_ok=True)
+    manifest = dict(manifest)
+    manifest["format_version"] = FORMAT_VERSION
+    manifest["files"] = {
+        str(p.relative_to(folder)): sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
+    final = generations / f"g-{_stamp()}"
+    os.rename(folder, final)
+    _fsync_dir(generations)
+    link_tmp = root / f".current-{os.getpid()}-{time.time_ns()}"
+    os.symlink(Path(GENERATIONS) / final.name, link_tmp)
+    os.replace(link_tmp, root / CURRENT)
+    _fsync_dir(root)
     return final
 
 

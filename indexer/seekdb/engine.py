@@ -16,7 +16,8 @@ import pymysql
 PR_SET_PDEATHSIG = 1
 
 START_TIMEOUT = 60.0  # a fresh data directory answers in ~1 s; leave room for a busy machine
-LOCAL_MEMORY_BUDGET = "2G"  # seekdb sizes its caches to 80% of RAM unless told otherwise
+# seekdb sizes its caches to 80% of RAM unless told otherwise; FAZHI_SEEKDB_MEMORY (e.g. 8G) for large indexes.
+LOCAL_MEMORY_BUDGET = os.environ.get("FAZHI_SEEKDB_MEMORY") or "2G"
 
 
 class EngineUnavailable(Exception):
