@@ -67,8 +67,14 @@ def server(built_index, tmp_path_factory):
                 pytest.fail("The service did not answer /healthz within 60 s.")
             time.sleep(0.2)
     print(f"\nservice up in {time.monotonic() - deadline + 60:.1f} s")
-    # One question first, so lazy loading inside the service is not what the timing measures.
-    _post_json(f"{base}/api/ask", {"question": "法治政府建设"})
+    try:
+        # One question first, so lazy loading inside the service is not what the timing measures.
+        _post_json(f"{base}/api/ask", {"question": "法治政府建设"})
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)  # a service that hangs must not outlive the tests
+        process.wait()
+        log.close()
+        raise
     yield base
     process.send_signal(signal.SIGTERM)
     try:

@@ -29,7 +29,7 @@ SCHEMA = (
     """CREATE TABLE chunks (row_id BIGINT PRIMARY KEY, doc_id VARCHAR(128) NOT NULL, chunk_id VARCHAR(255) NOT NULL,
         section_label VARCHAR(64), section_path TEXT, start_offset INT, end_offset INT,
         issuer VARCHAR(255), level VARCHAR(16), province VARCHAR(64), city VARCHAR(64), district VARCHAR(64),
-        year INT NULL, text LONGTEXT, tokens LONGTEXT, bm25_weights LONGTEXT, embedding VECTOR({dim}),
+        year INT NULL, text LONGTEXT, tokens LONGTEXT, bm25_weights JSON, embedding VECTOR({dim}),
         FULLTEXT INDEX chunks_tokens (tokens) WITH PARSER space PARSER_PROPERTIES=(min_token_size=1, max_token_size=84),
         VECTOR INDEX chunks_embedding (embedding) WITH (DISTANCE=inner_product, TYPE=hnsw, LIB=vsag))""",
 )
@@ -71,8 +71,9 @@ def chunk_row(row_id: int, chunk: Chunk, tokens: list[str], vector: np.ndarray, 
     """The chunks row of generation row `row_id`, with its report's filter fields and its BM25 weights.
 
     `weights` are the chunk's own BM25 term weights from the generation's index (idf and length
-    normalisation included), so that seekdb's full-text scan proposes candidates and the service
-    scores them exactly as the embedded backend does.
+    normalisation included), keyed by each token's full-text word (so a key is always a plain JSON
+    path member), so that seekdb's full-text scan proposes candidates and the service scores them
+    exactly as the embedded backend does.
     """
     return (row_id, chunk.doc_id, chunk.chunk_id, chunk.label, json.dumps(list(chunk.section_path), ensure_ascii=False),
             chunk.start, chunk.end, meta.get("issuer"), meta.get("level"), meta.get("province"), meta.get("city"),
@@ -97,7 +98,7 @@ def generation_chunk_rows(generation: Generation) -> Iterator[tuple]:
         for row_id, line in zip(range(len(chunks)), token_lines):
             chunk = chunks[row_id]
             lo, hi = by_row.indptr[row_id], by_row.indptr[row_id + 1]
-            weights = {bm25.vocab[c]: float(w) for c, w in zip(by_row.indices[lo:hi], by_row.data[lo:hi])}
+            weights = {fulltext_word(bm25.vocab[c]): float(w) for c, w in zip(by_row.indices[lo:hi], by_row.data[lo:hi])}
             yield chunk_row(row_id, chunk, json.loads(line), vectors[row_id], metas[chunk.doc_id], weights)
             rows += 1
     if rows != len(chunks):

@@ -154,21 +154,25 @@ class SeekdbStore:
         once per occurrence, so the ranking is the embedded backend's wherever the candidates
         hold its top k.
         """
-        counts = Counter(tokens)
-        words = " ".join(dict.fromkeys(fulltext_word(token) for token in counts))
-        if not words or k <= 0:
+        counts = Counter(fulltext_word(token) for token in tokens)  # distinct tokens have distinct words
+        if not counts or k <= 0:
             return []
+        words = " ".join(counts)
         conditions, args = (where or Where()).conditions()
+        # Only the query words' weights leave the engine, not each candidate's whole weight map.
+        extracts = ", ".join(["JSON_EXTRACT(bm25_weights, %s)"] * len(counts))
+        paths = [f'$."{word}"' for word in counts]
         rows = self._run(
-            "SELECT row_id, bm25_weights, MATCH(tokens) AGAINST(%s) AS score FROM chunks WHERE MATCH(tokens) AGAINST(%s)"
+            f"SELECT row_id, {extracts}, MATCH(tokens) AGAINST(%s) AS score FROM chunks WHERE MATCH(tokens) AGAINST(%s)"
             + "".join(f" AND {condition}" for condition in conditions)
-            + " ORDER BY score DESC, row_id LIMIT %s", [words, words, *args, int(k) * CANDIDATES])
+            + " ORDER BY score DESC, row_id LIMIT %s", [*paths, words, words, *args, int(k) * CANDIDATES])
+        multiplicity = list(counts.values())
         scored = []
-        for row_id, weights, _ in rows:
-            weights = json.loads(weights)
-            score = float(np.float32(sum(count * weights.get(token, 0.0) for token, count in counts.items())))
+        for row in rows:
+            weights = row[1:1 + len(counts)]
+            score = float(np.float32(sum(m * float(w) for m, w in zip(multiplicity, weights) if w is not None)))
             if score > 0:
-                scored.append((int(row_id), score))
+                scored.append((int(row[0]), score))
         scored.sort(key=lambda pair: (-pair[1], pair[0]))
         return scored[:k]
 
