@@ -192,6 +192,7 @@ def test_a_load_killed_mid_way_is_redone_and_never_served_half(built_index, engi
     rows = generation_chunk_rows(open_generation(folder))
     target._run(PUT_CHUNK, [next(rows) for _ in range(5)], many=True)
     config = SeekdbConfig(address=engine.address)
+    ensure_loaded(config, folder)  # the other index directory's generation, in the same engine
     loaded = ensure_loaded(config, killed)
     assert loaded == len(open_generation(folder).chunks)
     assert target._run("SELECT COUNT(*) FROM chunks")[0][0] == loaded

@@ -26,6 +26,8 @@ from indexer.seekdb.store import SeekdbConfig, SeekdbStore
 log = logging.getLogger(__name__)
 
 START_RETRY_SECONDS = 2.0
+# The layout of a generation's tables (indexer/seekdb/schema.py); a database loaded with another is loaded again.
+SCHEMA_VERSION = 2
 _NAME_SAFE = re.compile(r"[^A-Za-z0-9_]")
 
 
@@ -110,8 +112,8 @@ def ensure_loaded(config: SeekdbConfig, folder: Path, batch: int = 500) -> int:
         dim = np.load(folder / "vectors.npy", mmap_mode="r").shape[1]
         store.create_schema(dim)
         loaded = store.load_generation(folder, batch=batch)
-        store._run("CREATE TABLE load_done (chunks BIGINT)")
-        store._run("INSERT INTO load_done VALUES (%s)", [loaded])
+        store._run("CREATE TABLE load_done (chunks BIGINT, schema_version INT)")
+        store._run("INSERT INTO load_done VALUES (%s, %s)", [loaded, SCHEMA_VERSION])
         log.warning("Loaded %s into seekdb at %s: %d chunks in %.1f s.", folder.name, config.address, loaded,
                     time.monotonic() - started)
         drop_stale(store, index_prefix(folder), {database_for(p) for p in folder.parent.iterdir() if p.is_dir()})
@@ -131,9 +133,9 @@ def drop_stale(store: SeekdbStore, prefix: str, keep: set[str]) -> list[str]:
 
 def _finished_load(store: SeekdbStore) -> int | None:
     try:
-        rows = store._run("SELECT chunks FROM load_done")
-    except Exception as error:  # no such table: never loaded, or a load that did not finish
+        rows = store._run("SELECT chunks, schema_version FROM load_done")
+    except Exception as error:  # no such table or column: never loaded, cut short, or an older layout
         if isinstance(error, EngineUnavailable):
             raise
         return None
-    return int(rows[0][0]) if rows else None
+    return int(rows[0][0]) if rows and rows[0][1] == SCHEMA_VERSION else None
