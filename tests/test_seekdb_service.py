@@ -197,6 +197,11 @@ def test_a_load_killed_mid_way_is_redone_and_never_served_half(built_index, engi
     assert loaded == len(open_generation(folder).chunks)
     assert target._run("SELECT COUNT(*) FROM chunks")[0][0] == loaded
     assert ensure_loaded(config, killed) == loaded  # a finished load is not redone
+    # A load with an older table layout is loaded again.
+    target._run("UPDATE load_done SET schema_version = 1")
+    target._run("DELETE FROM chunks WHERE row_id < 3")
+    assert ensure_loaded(config, killed) == loaded
+    assert target._run("SELECT COUNT(*) FROM chunks")[0][0] == loaded
     # The other index directory's generation in the same engine was left alone.
     names = [row[0] for row in target._run("SHOW DATABASES")]
     assert database_for(folder) in names

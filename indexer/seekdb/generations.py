@@ -110,6 +110,7 @@ def ensure_loaded(config: SeekdbConfig, folder: Path, batch: int = 500) -> int:
             return done
         started = time.monotonic()
         dim = np.load(folder / "vectors.npy", mmap_mode="r").shape[1]
+        store._run("DROP TABLE IF EXISTS load_done")  # first: a load cut short from here on is never taken as done
         store.create_schema(dim)
         loaded = store.load_generation(folder, batch=batch)
         store._run("CREATE TABLE load_done (chunks BIGINT, schema_version INT)")
