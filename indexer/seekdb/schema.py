@@ -24,6 +24,10 @@ _KEPT_WORD = re.compile(f"[0-9a-z_{_CJK}]*[{_CJK}][0-9a-z_{_CJK}]*")
 SCHEMA = (
     "DROP TABLE IF EXISTS chunks",
     "DROP TABLE IF EXISTS reports",
+    "DROP TABLE IF EXISTS terms",
+    # Each full-text word's document frequency, so that a query can leave its commonest words out of the
+    # candidate scan (they still count in the score): see SeekdbStore.bm25_top_k.
+    "CREATE TABLE terms (word VARCHAR(128) PRIMARY KEY, chunks BIGINT)",
     """CREATE TABLE reports (doc_id VARCHAR(128) PRIMARY KEY, issuer VARCHAR(255), level VARCHAR(16),
         region VARCHAR(255), year INT NULL, title VARCHAR(1024), meta_json LONGTEXT)""",
     """CREATE TABLE chunks (row_id BIGINT PRIMARY KEY, doc_id VARCHAR(128) NOT NULL, chunk_id VARCHAR(255) NOT NULL,
@@ -35,6 +39,7 @@ SCHEMA = (
 )
 # REPLACE rather than INSERT: a load cut short, or a batch retried after a lost connection, can run again.
 PUT_REPORT = "REPLACE INTO reports VALUES (%s, %s, %s, %s, %s, %s, %s)"
+PUT_TERM = "REPLACE INTO terms VALUES (%s, %s)"
 PUT_CHUNK = "REPLACE INTO chunks VALUES (" + ", ".join(["%s"] * 17) + ")"
 CHUNK_COLUMNS = ("row_id", "chunk_id", "doc_id", "section_label", "section_path", "start_offset", "end_offset", "text")
 
@@ -79,6 +84,13 @@ def chunk_row(row_id: int, chunk: Chunk, tokens: list[str], vector: np.ndarray, 
             chunk.start, chunk.end, meta.get("issuer"), meta.get("level"), meta.get("province"), meta.get("city"),
             meta.get("district"), meta.get("year"), chunk.text, " ".join(fulltext_word(t) for t in tokens),
             json.dumps(weights, ensure_ascii=False), vector_bytes(vector))
+
+
+def generation_term_rows(generation: Generation) -> Iterator[tuple]:
+    """(full-text word, chunks holding it) for every token of the generation's BM25 vocabulary."""
+    bm25 = BM25Index.load(generation.path / "bm25")
+    for token, df in zip(bm25.vocab, bm25.doc_freq()):
+        yield fulltext_word(token), int(df)
 
 
 def generation_report_rows(generation: Generation) -> list[tuple]:

@@ -30,13 +30,23 @@ class SeekdbBackend:
         self.config = replace(config, database=database_for(folder))
         self.chunks = chunks
         self._local = threading.local()
+        self._terms_lock = threading.Lock()
+        self._term_frequencies: dict[str, int] | None = None
 
     def _store(self) -> SeekdbStore:
         store = getattr(self._local, "store", None)
         if store is None or getattr(self._local, "pid", None) != os.getpid():
             store = self._local.store = SeekdbStore(self.config)  # opens its connection on first use
             self._local.pid = os.getpid()
+            store.term_frequencies, store.chunk_count = self._terms(store), self.chunks
         return store
+
+    def _terms(self, store: SeekdbStore) -> dict[str, int]:
+        """The generation's word frequencies, read from the engine once and shared by every thread's store."""
+        with self._terms_lock:
+            if self._term_frequencies is None:
+                self._term_frequencies = store.term_chunks()
+            return self._term_frequencies
 
     def _where(self, scope: Scope) -> Where | None:
         if scope.everything:
