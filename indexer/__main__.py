@@ -51,6 +51,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="index every report of a corpus folder")
     build.add_argument("--corpus", default="corpus")
+    build.add_argument("--stream", action="store_true",
+                       help="read and embed report by report in bounded memory, keeping the work in INDEX/builds/ "
+                            "so that running the same command again after an interruption goes on from there")
+    on_ray = build.add_mutually_exclusive_group()
+    on_ray.add_argument("--workers", type=_positive, default=None, metavar="N",
+                        help="embed on a local Ray cluster of N CPU workers (implies --stream)")
+    on_ray.add_argument("--ray", default=None, metavar="ADDRESS",
+                        help="embed on the running Ray cluster at ADDRESS, HOST:PORT or 'auto' (implies --stream)")
     add = sub.add_parser("add", help="add report files to the index without a full rebuild")
     add.add_argument("files", nargs="+", type=Path)
     bulk = sub.add_parser(
@@ -96,6 +104,28 @@ def _import(args, root: Path, embedder) -> tuple[list[str], dict]:
     return summary.lines() + [f"report: {report}"], {**summary.to_dict(), "report": str(report)}
 
 
+def _streams(args) -> bool:
+    """Whether a build streams: asked for, or implied by embedding on Ray."""
+    return bool(args.stream or args.workers or args.ray)
+
+
+def _build(args, root: Path, embedder):
+    """A full build: in memory (build_index), or streaming and resumable, embedding here or on Ray."""
+    from indexer import build as builder
+
+    if not _streams(args):
+        return builder.build_index(Path(args.corpus), root, embedder, _progress)
+    from indexer.streaming import RayEmbedding, stream_build
+
+    ray = None
+    if args.workers or args.ray:
+        from indexer.distributed_embed import RayTarget
+
+        ray = RayEmbedding(RayTarget(address=args.ray or "", workers=args.workers or 0), args.model,
+                           cache_dir() / "models")
+    return stream_build(Path(args.corpus), root, embedder, _progress, ray=ray)
+
+
 def _stats(root: Path) -> dict:
     from indexer.store import current_generation, open_generation
 
@@ -134,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("fetch", "crawl"):
             summary = crawl.run(args, embedder, _progress)
         elif args.command == "build":
-            summary = builder.build_index(Path(args.corpus), root, embedder, _progress)
+            summary = _build(args, root, embedder)
         elif args.command == "add":
             summary = builder.add_files(root, args.files, embedder, _progress)
         else:
@@ -143,11 +173,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        if args.command != "import":
-            raise
-        print("interrupted: the reports committed so far are kept; run the same command again to resume.",
-              file=sys.stderr)
-        return 130
+        if args.command == "import":
+            print("interrupted: the reports committed so far are kept; run the same command again to resume.",
+                  file=sys.stderr)
+            return 130
+        if args.command == "build" and _streams(args):
+            print(f"interrupted: the work done so far is kept in {root / 'builds'}; "
+                  "run the same command again to go on from there.", file=sys.stderr)
+            return 130
+        raise
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
     else:

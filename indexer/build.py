@@ -57,6 +57,7 @@ class BuildSummary:
     skipped: list[dict] = field(default_factory=list)  # {file, reason}
     seconds: float = 0.0
     generation: str = ""
+    resumed: bool = False  # a streaming build that went on from where an interrupted one stopped
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,6 +71,8 @@ class BuildSummary:
         out += [f"  added {a['doc_id']}: {a['issuer'] or '?'} {a['year'] or ''} ({a['chunks']} chunks)" for a in self.added]
         out += [f"  removed {doc_id}" for doc_id in self.removed]
         out += [f"  skipped {s['file']}: {s['reason']}" for s in self.skipped]
+        if self.resumed:
+            out.append("  resumed an interrupted build: the work it had done was kept")
         return out
 
 
@@ -79,11 +82,13 @@ def doc_id_for(path: Path) -> str:
     return stem[:120] or "report"
 
 
-def _hash_passage(model: str, text: str) -> str:
+def passage_hash(model: str, text: str) -> str:
+    """The content hash a chunk's vector is stored and reused under (its embedder input, with the model)."""
     return hashlib.sha256(f"{model}\x00{text}".encode("utf-8")).hexdigest()[:32]
 
 
-def _report_record(report: ProcessedReport) -> dict:
+def report_record(report: ProcessedReport) -> dict:
+    """A report's line in reports.jsonl (without its doc_id), with the domain terms it quotes."""
     return {
         "meta": report.meta.to_dict(),
         "original": report.norm.original,
@@ -104,6 +109,16 @@ def _check_model(previous: IndexData | None, embedder: Embedder) -> None:
         )
 
 
+def nothing_to_index(skipped: list[dict]) -> IndexerError:
+    """The error of a build left with no readable report, naming the first files skipped and why."""
+    reasons = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped[:5])
+    return IndexerError(
+        "There is nothing to index: no readable report is left"
+        + (f" ({reasons})" if reasons else "")
+        + ". The previous index, if any, is unchanged."
+    )
+
+
 def _assemble(
     root: Path,
     reports: dict[str, dict],
@@ -115,16 +130,11 @@ def _assemble(
 ) -> BuildSummary:
     """Embed what is new, tokenise, build FAISS and BM25, write and swap in a generation."""
     if not chunks:
-        reasons = "; ".join(f"{s['file']}: {s['reason']}" for s in summary.skipped[:5])
-        raise IndexerError(
-            "There is nothing to index: no readable report is left"
-            + (f" ({reasons})" if reasons else "")
-            + ". The previous index, if any, is unchanged."
-        )
+        raise nothing_to_index(summary.skipped)
     domain_terms = sorted({term for r in reports.values() for term in r.get("terms", [])})
     tokenizer = Tokenizer(domain_terms)
     texts = passage_texts(chunks)  # a chunk's input depends on its neighbours in the same report
-    hashes = [_hash_passage(embedder.name, text) for text in texts]
+    hashes = [passage_hash(embedder.name, text) for text in texts]
     cached: dict[str, np.ndarray] = {}
     if previous is not None and previous.manifest.get("model", {}).get("name") == embedder.name:
         cached = dict(zip(previous.chunk_hashes, previous.vectors))
@@ -180,7 +190,8 @@ def _load_previous(root: Path) -> IndexData | None:
         return None  # a broken previous index is simply not reused
 
 
-def _process(doc_id: str, source: SourceText) -> ProcessedReport:
+def process_report(doc_id: str, source: SourceText) -> ProcessedReport:
+    """Process one source; UnreadableSource when nothing in it can be indexed."""
     report = process_source(doc_id, source)
     if not report.chunks:
         raise UnreadableSource(source.path, "it contains no text that could be split into passages.")
@@ -213,12 +224,12 @@ def build_index(
             summary.skipped.append({"file": path.name, "reason": f"another file already has the id {doc_id}."})
             continue
         try:
-            report = _process(doc_id, source)
+            report = process_report(doc_id, source)
         except UnreadableSource as error:
             summary.skipped.append({"file": path.name, "reason": error.reason})
             continue
         seen[source.sha256] = path.name
-        reports[doc_id] = _report_record(report)
+        reports[doc_id] = report_record(report)
         chunks.extend(report.chunks)
     summary = _assemble(root, reports, chunks, embedder, previous, summary, progress)
     summary.seconds = time.monotonic() - started
@@ -254,13 +265,13 @@ def add_sources(
             summary.skipped.append({"file": source.path, "reason": f"it has the same content as the indexed report {known[source.sha256]}."})
             continue
         try:
-            report = _process(doc_id, source)
+            report = process_report(doc_id, source)
         except UnreadableSource as error:
             summary.skipped.append({"file": source.path, "reason": error.reason})
             continue
         if doc_id in reports:
             chunks = [c for c in chunks if c.doc_id != doc_id]
-        reports[doc_id] = _report_record(report)
+        reports[doc_id] = report_record(report)
         chunks.extend(report.chunks)
         known[source.sha256] = doc_id
         summary.added.append(

@@ -54,21 +54,29 @@ def chunk_sentences(chunk: Chunk) -> list[str]:
     return texts
 
 
-def _hash(model: str, text: str) -> bytes:
+def sentence_hash(model: str, text: str) -> bytes:
+    """The content hash a sentence's vector is stored and reused under (16 bytes)."""
     return hashlib.sha256(f"{model}\x00s\x00{text}".encode("utf-8")).digest()[:16]
 
 
-def _previous(folder: Path | None) -> dict[bytes, np.ndarray]:
-    """Hash -> vector of a previous generation's sentences (empty when it has none)."""
+def previous_sentences(folder: Path | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(hashes, memory-mapped float16 vectors) of a previous generation's sentences, or None when it has none."""
     if folder is None or not (folder / HASHES_FILE).is_file():
-        return {}
+        return None
     try:
         hashes = np.load(folder / HASHES_FILE)
         vectors = np.load(folder / VECTORS_FILE, mmap_mode="r")
     except (OSError, ValueError):
+        return None
+    return (hashes, vectors) if len(hashes) == len(vectors) else None
+
+
+def _previous(folder: Path | None) -> dict[bytes, np.ndarray]:
+    """Hash -> vector of a previous generation's sentences (empty when it has none)."""
+    previous = previous_sentences(folder)
+    if previous is None:
         return {}
-    if len(hashes) != len(vectors):
-        return {}
+    hashes, vectors = previous
     return {bytes(h): vectors[i] for i, h in enumerate(hashes)}
 
 
@@ -83,7 +91,7 @@ def embed_sentences(
         sentences = chunk_sentences(chunk)
         texts.extend(sentences)
         offsets[row + 1] = offsets[row] + len(sentences)
-    hashes = [_hash(embedder.name, t) for t in texts]
+    hashes = [sentence_hash(embedder.name, t) for t in texts]
     cached = _previous(previous_folder)
     vectors = np.zeros((len(texts), embedder.dim), dtype=np.float16)
     todo = []
@@ -105,7 +113,12 @@ def save_sentences(folder: Path, vectors: np.ndarray, offsets: np.ndarray, hashe
     np.save(folder / VECTORS_FILE, np.ascontiguousarray(vectors, dtype=np.float16))
     np.save(folder / OFFSETS_FILE, offsets)
     np.save(folder / HASHES_FILE, hashes)
-    return {"sentences": {"count": int(len(vectors)), "dtype": "float16"}}
+    return sentences_manifest(len(vectors))
+
+
+def sentences_manifest(count: int) -> dict:
+    """The manifest entry of a generation's sentence vectors."""
+    return {"sentences": {"count": int(count), "dtype": "float16"}}
 
 
 class SentenceVectors:
