@@ -146,3 +146,9 @@ def test_two_places_each_get_their_own_answer(searcher):
     assert [g.issuer for g in groups] == ["翠苑街道"] and "57%" in text
     assert "海珠区的报告没有写明" in text
     _assert_verbatim(searcher, groups)
+
+
+def test_a_name_no_report_gives_says_so_in_one_clean_sentence(answerer):
+    answer = answerer.answer("谁把调解室开到了商场里？")
+    assert answer.groups == ()
+    assert answer.answer.startswith("已检索的报告都没有写明") and "的报告的报告" not in answer.answer

@@ -292,8 +292,8 @@ def answer_fact(searcher: Searcher, question: str, filters: Filters) -> tuple[st
     if not issuers and not filters.issuer and found:
         found = [min(found, key=lambda pair: (-pair[1].coverage, -pair[1].near, pair[1].distance))]
     if not found:
-        place = "、".join(missing) if missing else "已检索的报告"
-        return (f"{place}的报告没有写明{phrase}。", [])
+        where = f"{'、'.join(missing)}的报告" if missing else "已检索的报告都"
+        return (f"{where}没有写明{phrase}。", [])
     groups, parts, n = [], [], 1
     for doc_id, finding in found:
         evidence = Evidence(finding.sentence, finding.coverage, (finding.value.text,), finding.coverage)
