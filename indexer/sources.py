@@ -89,14 +89,16 @@ def iter_corpus(folder: Path, max_bytes: int = MAX_BYTES) -> Iterator[tuple[Path
     """Yield each supported file under `folder` in sorted order with its text, or the error that kept it out."""
     folder = Path(folder)
     root = folder.resolve()
-    for path in _corpus_files(folder, root):
+    for path in corpus_files(folder, root):
         try:
             yield path, read_source(path, max_bytes=max_bytes)
         except UnreadableSource as exc:
             yield path, exc
 
 
-def _corpus_files(folder: Path, root: Path) -> list[Path]:
+def corpus_files(folder: Path, root: Path) -> list[Path]:
+    """The files a corpus folder holds, in the order a build reads them (hidden folders left out); the
+    streaming build lists them too, to tell whether a half-done build is of the same corpus."""
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=False):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]

@@ -22,7 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from indexer.sources import _corpus_files
+from indexer.sources import corpus_files
 
 BUILDS = "builds"
 JOURNAL_FILE = "journal.json"
@@ -42,7 +42,7 @@ def work_folder(root: Path, corpus: Path) -> Path:
 
 def corpus_listing(corpus: Path) -> list[Path]:
     """The report files of a corpus folder in the order every build reads them."""
-    return _corpus_files(corpus, corpus.resolve())
+    return corpus_files(corpus, corpus.resolve())
 
 
 def corpus_fingerprint(paths: list[Path], corpus: Path) -> str:
