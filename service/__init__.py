@@ -83,7 +83,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from service.backends import BackendChoice
 
     backend = BackendChoice(str(app.config["BACKEND"]).strip().lower(), str(app.config["SEEKDB_ADDRESS"] or ""),
-                            Path(app.config["SEEKDB_DATA"]) if app.config["SEEKDB_DATA"] else index_dir / "seekdb",
+                            Path(app.config["SEEKDB_DATA"]) if app.config["SEEKDB_DATA"] else None,
                             float(app.config["SEEKDB_WAIT"]))
     app.extensions["fazhi"] = IndexHolder(index_dir, embedder, verify=app.config["VERIFY_INDEX"],
                                             answer_cache=int(app.config["ANSWER_CACHE"]), backend=backend)

@@ -118,6 +118,7 @@ class Searcher:
             )
         self._filter_values: dict[str, list] | None = None
         self._mask = lru_cache(maxsize=256)(self._compute_mask)  # facets and paging repeat filters
+        self._scope = lru_cache(maxsize=256)(self._compute_scope)  # its report list walks every report
         self._normalized = lru_cache(maxsize=64)(self._normalize_report)
         self._chunk_normalized = lru_cache(maxsize=8192)(self._normalize_chunk)
         # Popular and repeated questions (chat turns, paging, facets) skip the embedder.
@@ -230,9 +231,12 @@ class Searcher:
 
     def scope(self, filters: Filters | None) -> Scope:
         """A search's scope for the backend: the row mask, and the reports and section label it comes from."""
-        mask = self.mask(filters)
-        if mask is None:
+        if filters is None or filters.is_empty():
             return Scope()
+        return self._scope(filters)
+
+    def _compute_scope(self, filters: Filters) -> Scope:
+        mask = self.mask(filters)
         doc_filters = Filters(issuer=filters.issuer, level=filters.level, region=filters.region, year=filters.year)
         doc_ids = None if doc_filters.is_empty() else tuple(self.reports_matching(doc_filters))
         return Scope(mask=mask, doc_ids=doc_ids, label=filters.section, exact=not filters.area)

@@ -105,16 +105,15 @@ def ensure_loaded(config: SeekdbConfig, folder: Path, batch: int = 500) -> int:
     """Load a generation into its database unless a finished load is there already; its chunk count."""
     store = SeekdbStore(replace(config, database=database_for(folder)))
     try:
-        done = _finished_load(store)
-        if done is not None:
-            return done
+        mark = store.load_mark()
+        if mark is not None and mark[1] == SCHEMA_VERSION:
+            return mark[0]
         started = time.monotonic()
         dim = np.load(folder / "vectors.npy", mmap_mode="r").shape[1]
-        store._run("DROP TABLE IF EXISTS load_done")  # first: a load cut short from here on is never taken as done
+        store.clear_load_mark()
         store.create_schema(dim)
         loaded = store.load_generation(folder, batch=batch)
-        store._run("CREATE TABLE load_done (chunks BIGINT, schema_version INT)")
-        store._run("INSERT INTO load_done VALUES (%s, %s)", [loaded, SCHEMA_VERSION])
+        store.mark_loaded(loaded, SCHEMA_VERSION)
         log.warning("Loaded %s into seekdb at %s: %d chunks in %.1f s.", folder.name, config.address, loaded,
                     time.monotonic() - started)
         drop_stale(store, index_prefix(folder), {database_for(p) for p in folder.parent.iterdir() if p.is_dir()})
@@ -125,18 +124,7 @@ def ensure_loaded(config: SeekdbConfig, folder: Path, batch: int = 500) -> int:
 
 def drop_stale(store: SeekdbStore, prefix: str, keep: set[str]) -> list[str]:
     """Drop this index's databases whose generations are no longer on disk (it keeps its last few); their names."""
-    names = [row[0] for row in store._run("SHOW DATABASES")]
-    stale = [name for name in names if name.startswith(prefix) and name not in keep]
+    stale = [name for name in store.databases() if name.startswith(prefix) and name not in keep]
     for name in stale:
-        store._run(f"DROP DATABASE IF EXISTS `{name}`")
+        store.drop_database(name)
     return stale
-
-
-def _finished_load(store: SeekdbStore) -> int | None:
-    try:
-        rows = store._run("SELECT chunks, schema_version FROM load_done")
-    except Exception as error:  # no such table or column: never loaded, cut short, or an older layout
-        if isinstance(error, EngineUnavailable):
-            raise
-        return None
-    return int(rows[0][0]) if rows and rows[0][1] == SCHEMA_VERSION else None

@@ -167,6 +167,32 @@ class SeekdbStore:
             return rare
         return sorted(known, key=lambda w: self.term_frequencies[w])[:2] or words
 
+    def load_mark(self) -> tuple[int, int] | None:
+        """(chunks, schema version) of the finished load of this database, or None when there is none
+        (never loaded, a load cut short, or a layout without the mark's columns)."""
+        try:
+            rows = self._run("SELECT chunks, schema_version FROM load_done")
+        except pymysql.Error:  # no such table or column
+            return None
+        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+
+    def clear_load_mark(self) -> None:
+        """Forget a finished load: done first, so a load cut short from here on is never taken as done."""
+        self._run("DROP TABLE IF EXISTS load_done")
+
+    def mark_loaded(self, chunks: int, schema_version: int) -> None:
+        """Record the load as finished: done last, after every row is in."""
+        self._run("CREATE TABLE load_done (chunks BIGINT, schema_version INT)")
+        self._run("INSERT INTO load_done VALUES (%s, %s)", [int(chunks), int(schema_version)])
+
+    def databases(self) -> list[str]:
+        return [row[0] for row in self._run("SHOW DATABASES")]
+
+    def drop_database(self, name: str) -> None:
+        if not _DATABASE_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a database name this program writes.")
+        self._run(f"DROP DATABASE IF EXISTS `{name}`")
+
     def term_chunks(self) -> dict[str, int]:
         """Every full-text word's document frequency (read once by a backend, to choose scan words)."""
         return {word: int(n) for word, n in self._run("SELECT word, chunks FROM terms")}

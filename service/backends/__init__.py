@@ -11,7 +11,6 @@ from service.backends.base import (
     RetrievalBackend,
     Scope,
     attach_backend,
-    backend_from_environment,
 )
 
-__all__ = ["BACKENDS", "BackendChoice", "RetrievalBackend", "Scope", "attach_backend", "backend_from_environment"]
+__all__ = ["BACKENDS", "BackendChoice", "RetrievalBackend", "Scope", "attach_backend"]

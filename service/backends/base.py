@@ -1,7 +1,6 @@
 """What a search backend does for the Searcher, and how a search's filters reach it."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -9,7 +8,6 @@ from typing import Protocol
 import numpy as np
 
 BACKENDS = ("embedded", "seekdb")
-BACKEND_ENV = "FAZHI_BACKEND"
 
 
 @dataclass(frozen=True)
@@ -78,10 +76,3 @@ def attach_backend(searcher, folder: Path, choice: BackendChoice) -> None:
     chunks = ensure_loaded(config, Path(folder))
     searcher.backend = SeekdbBackend(config, Path(folder), chunks)
 
-
-def backend_from_environment(default: str = "embedded") -> str:
-    """The backend named by FAZHI_BACKEND, or the default; an unknown name is an error with a sentence."""
-    name = (os.environ.get(BACKEND_ENV) or default).strip().lower()
-    if name not in BACKENDS:
-        raise ValueError(f"{BACKEND_ENV}={name!r} is not a search backend; use one of {', '.join(BACKENDS)}.")
-    return name
