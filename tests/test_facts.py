@@ -152,3 +152,53 @@ def test_a_name_no_report_gives_says_so_in_one_clean_sentence(answerer):
     answer = answerer.answer("谁把调解室开到了商场里？")
     assert answer.groups == ()
     assert answer.answer.startswith("已检索的报告都没有写明") and "的报告的报告" not in answer.answer
+
+
+@pytest.mark.parametrize(
+    "question, issuer, value",
+    [
+        ("海珠区处理了多少件群众信访？", "海珠区", "6441件"),  # 办理信访事项6441件
+        ("坦洲镇2023年抽查了多少宗执法案卷？", "坦洲镇", "30宗"),  # 抽取行政执法案卷30宗
+        ("坦洲镇有多少件事项可以跨地区办理？", "坦洲镇", "277件"),  # 277件事项“跨域通办”
+    ],
+)
+def test_a_fact_worded_otherwise_is_found_by_meaning(searcher, question, issuer, value):
+    text, groups = answer_fact(searcher, question, Filters())
+    assert [g.issuer for g in groups] == [issuer]
+    assert value in groups[0].citations[0].quote and value in text
+    _assert_verbatim(searcher, groups)
+
+
+def test_without_meaning_the_same_facts_are_not_found(searcher, monkeypatch):
+    """The rescue is what finds them: with it switched off the report 'does not state' them."""
+    from service.answer import facts
+
+    monkeypatch.setattr(facts, "RESCUE_STANDING", float("inf"))
+    text, groups = answer_fact(searcher, "海珠区处理了多少件群众信访？", Filters())
+    assert groups == [] and "没有写明" in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["坦洲镇聘请了多少名政府法律顾问？", "天水郡街道办理了多少件行政复议案件？", "粤海街道的人民调解成功率是多少？"],
+)
+def test_meaning_does_not_answer_what_the_report_never_states(searcher, question):
+    text, groups = answer_fact(searcher, question, Filters())
+    assert groups == [] and "没有写明" in text
+
+
+def test_standing_is_measured_against_the_reports_own_sentences(searcher):
+    import numpy as np
+
+    from indexer.normalize import normalize
+    from service.answer.facts import report_sentences
+    from service.answer.standing import standings
+
+    doc_id = next(d for d, m in searcher.metas().items() if m["issuer"] == "海珠区")
+    refs = report_sentences(searcher, doc_id)
+    stand = standings(searcher, refs, searcher.query_vector(normalize("处理了群众信访").text))
+    values = np.array(list(stand.values()))
+    assert abs(values.mean()) < 1e-4 and abs(values.std() - 1) < 1e-4
+    best = max(stand, key=stand.get)
+    assert "信访" in next(r.text for r in refs if (r.row, r.index) == best)
+    assert standings(searcher, refs[:3], searcher.query_vector("信访")) == {}
