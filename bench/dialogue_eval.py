@@ -5,6 +5,9 @@
 A turn is right when its resolved_question holds every `resolved_must_contain` string and no
 `resolved_must_not_contain` one, and (when the case gives them) the places the answer set
 aside (`exclude`) and the issuers of its groups (`issuers`) are exactly the expected ones.
+A turn that picks a place by its position in the last answer (「第一个…」) gives `pick` (1 for the
+first): the place that answer actually listed there must be in the resolved question and be
+the one answered, whatever order the which-answer lists its places in.
 The history sent is [{question, answer}] only, as a plain client sends it.
 """
 from __future__ import annotations
@@ -28,8 +31,20 @@ def load_dialogues(path: Path = DIALOGUES) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def turn_problems(turn: dict, body: dict, exclude: tuple[str, ...] | None) -> list[str]:
+def picked(turn: dict, previous: dict | None) -> list[str]:
+    """The place a `pick` turn refers to: the one the last answer listed at that position."""
+    if "pick" not in turn:
+        return []
+    groups = (previous or {}).get("groups", [])
+    n = int(turn["pick"])
+    return [groups[n - 1]["issuer"]] if len(groups) >= n else [f"(the last answer listed no place {n})"]
+
+
+def turn_problems(turn: dict, body: dict, exclude: tuple[str, ...] | None, previous: dict | None = None) -> list[str]:
     """Why one answered turn is wrong; empty when it is right."""
+    pick = picked(turn, previous)
+    if pick:
+        turn = {**turn, "resolved_must_contain": [*turn.get("resolved_must_contain", []), *pick], "issuers": pick}
     resolved = body.get("resolved_question", "")
     problems = [f"missing {s!r}" for s in turn.get("resolved_must_contain", []) if s not in resolved]
     problems += [f"unwanted {s!r}" for s in turn.get("resolved_must_not_contain", []) if s in resolved]
@@ -54,10 +69,12 @@ def score_dialogues(run_turn: RunTurn, dialogues: list[dict],
     for dialogue in dialogues:
         split = splits.setdefault(dialogue.get("split", "dev"), {"turns": 0, "right": 0})
         history: list[dict] = []
+        previous: dict | None = None
         for n, turn in enumerate(dialogue["turns"]):
             body = run_turn(turn["q"], list(history))
             exclude = exclude_of(turn["q"], list(history)) if exclude_of else None
-            problems = turn_problems(turn, body, exclude)
+            problems = turn_problems(turn, body, exclude, previous)
+            previous = body
             if exclude is None and "exclude" in turn:
                 # Without the resolution, an excluded place must at least be absent from the answer.
                 issuers = {g["issuer"] for g in body.get("groups", [])}

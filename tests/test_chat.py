@@ -51,7 +51,7 @@ def test_picking_among_the_places_just_listed(question, expected):
 
 
 @pytest.mark.parametrize("question, expected", [
-    ("那它的行政复议呢？", "坦洲镇行政复议办了多少宗？"),
+    ("那它的行政复议呢？", "坦洲镇行政复议有多少？"),  # 办了…宗 belonged to 简案快办
     ("该镇收到政府信息公开申请多少份？", "坦洲镇收到政府信息公开申请多少份？"),
     ("这个做法翠苑街道是怎么做的？", "翠苑街道简案快办是怎么做的？"),
     ("这项工作海珠区呢？", "海珠区简案快办办了多少宗？"),
@@ -60,10 +60,17 @@ def test_pronouns_stand_for_the_last_place_or_topic(question, expected):
     assert resolved(question, ("坦洲镇办了多少宗简案快办？", "坦洲镇：……37宗[1]。")) == expected
 
 
+def test_a_new_topic_keeps_the_count_but_not_the_old_topics_verb_and_counting_word():
+    history = (("天水郡街道开展了多少场法制宣传活动？", "天水郡街道：……80余场次[1]。"), ("坦洲镇呢？", "坦洲镇：……53场次[1]。"))
+    assert resolved("坦洲镇呢？", history[0]) == "坦洲镇法制宣传活动开展了多少场？"  # same topic: all of it carries
+    assert resolved("那它的法律援助呢？", *history) == "坦洲镇法律援助有多少？"
+    assert resolved("法制宣传活动呢？", ("坦洲镇受理了几宗法律援助案件？", "…7宗[1]。")) == "坦洲镇法制宣传活动有多少？"
+
+
 def test_a_new_topic_with_an_elliptic_question_keeps_the_place():
     history = (("翠苑街道行政诉讼败诉率是多少？", "翠苑街道：……败诉率57%[1]。"),)
     resolution = resolve("行政复议呢？", turns(*history), PLACES)
-    assert resolution.resolved == "翠苑街道行政复议是多少？"
+    assert resolution.resolved == "翠苑街道行政复议有多少？"
     assert "败诉率" not in resolution.resolved
 
 
@@ -196,7 +203,7 @@ def test_api_place_swap_after_a_how_question(client):
 def test_api_new_topic_keeps_the_place(client):
     # 「行政复议呢？」 used to pass through unchanged and still find 翠苑街道 by luck.
     body = ask_all(client, ["翠苑街道行政诉讼败诉率是多少？", "行政复议呢？"])
-    assert body["resolved_question"] == "翠苑街道行政复议是多少？"
+    assert body["resolved_question"] == "翠苑街道行政复议有多少？"
     assert [g["issuer"] for g in body["groups"]] == ["翠苑街道"]
     assert any("行政复议案件发案43件" in q for q in quotes(body, "翠苑街道")), body["answer"]
 

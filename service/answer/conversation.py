@@ -49,6 +49,7 @@ _SHAPES = (
     ("yesno", re.compile(r"(?:了)?吗$|是否|有没有")),
 )
 _SPREAD = re.compile(r"^(?:各|分别)")
+_BARE_COUNT = "有多少"
 # The verb a count shape may start with; dropped when the topic already starts with it.
 _SHAPE_VERB = re.compile(r"^(办理|办|受理|完成|处置|收到|开展|提供|审查|调解|化解|立案)了?")
 # Shape words used when the question is rebuilt from parts.
@@ -283,6 +284,9 @@ def resolve_against(question: str, state: State, known_places: list[str]) -> tup
     places = _referred_places(parts, state)
     topic = parts.topic or state.topic
     shape, shape_text = (parts.shape, parts.shape_text) if parts.shape else (state.shape, state.shape_text)
+    if shape == "count" and not parts.shape and parts.topic and not _same_topic(parts.topic, state.topic):
+        # The verb and counting word belong to the old topic (开展了多少场 活动); a new one keeps only the count.
+        shape_text = _BARE_COUNT
     if not places and shape != "which" and not parts.topic:
         places = state.places or state.listed
     elif not places and shape != "which" and parts.elliptic and state.shape != "which":
