@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from service.answer.answer_cache import DEFAULT_SIZE, AnswerCache
-from service.answer.facts import answer_fact, issuers_of
+from service.answer.answer_types import expected_type
+from service.answer.facts import answer_fact, issuers_of, target_docs
 from service.answer.open_ended import answer_open
+from service.answer.plans import answer_plans, asks_for_plans_of
 from service.answer.questions import classify, mentioned_issuers
 from service.answer.records import Answer
 from service.answer.which import answer_which
@@ -39,6 +41,9 @@ class Answerer:
     def _answer(self, question: str, filters: Filters, resolved: str, exclude: tuple[str, ...]) -> Answer:
         kind = classify(resolved)
         named = mentioned_issuers(issuers_of(self.searcher), resolved)
+        places = named or ([filters.issuer] if filters.issuer else [])
+        if kind != "which" and asks_for_plans_of(resolved, places) and _asks_no_figure(resolved):
+            kind = "plans"
         if kind == "open" and len(named) == 1 and not filters.issuer:
             # 「海珠区如何化解矛盾纠纷？」 asks about 海珠区: its passages, not everyone's.
             filters = replace(filters, issuer=named[0])
@@ -47,7 +52,15 @@ class Answerer:
             text, groups, filters = answer_which(self.searcher, resolved, filters, exclude)
         elif kind == "fact":
             text, groups = answer_fact(self.searcher, resolved, filters)
+        elif kind == "plans":
+            text, groups = answer_plans(self.searcher, resolved, target_docs(self.searcher, resolved, filters, named))
         else:
             text, groups = answer_open(self.searcher, resolved, hits)
         citations = tuple(c for g in groups for c in g.citations)
         return Answer(question, resolved, kind, text, tuple(groups), citations, tuple(hits), filters.to_dict())
+
+
+def _asks_no_figure(question: str) -> bool:
+    """「明年打算做什么」 asks for plans; 「明年计划投入多少资金」 asks for a figure (a fact)."""
+    asked = expected_type(question)
+    return asked is None or asked.kind == "list"

@@ -1,11 +1,11 @@
-"""What a question asks: its kind (which / fact / open), the level it names, the places it names."""
+"""What a question asks: its kind (which / fact / open; plans are routed by the answerer), the level it names, the places it names."""
 from __future__ import annotations
 
 import re
 
 from service.answer.answer_types import expected_type
 
-KINDS = ("which", "fact", "open")
+KINDS = ("which", "fact", "plans", "open")
 _PLACE_NOUNS = (
     r"地方|街道|乡镇|镇街|镇|乡|区县|区|县|市|城市|地市|省份|省区市|省市|省|自治区|单位|地区|基层政府|政府|部门|年份|年"
 )

@@ -29,7 +29,7 @@ from service.answer.meaning import SentenceEvidence
 
 WEIGHTS_FILE = Path(__file__).with_name("verifier.json")
 PARAMETERS = ("coverage", "learned", "done", "floor", "margin")
-_ASKS_PLANS = re.compile(r"计划|打算|准备|下一步|明年|将要|拟|规划|\bplan", re.IGNORECASE)
+_ASKS_PLANS = re.compile(r"计划|打算|准备|下一步|下一?阶段|接下来|今后|来年|明年|将要|拟|规划|\bplan", re.IGNORECASE)
 
 
 def asks_about_plans(question: str) -> bool:

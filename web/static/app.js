@@ -9,7 +9,7 @@ const FIELDS = ['region', 'level', 'year', 'area', 'section', 'issuer'];
 const FIELD_NAMES = { region: '地区', level: '层级', year: '年度', area: '任务领域', section: '章节', issuer: '发布机关' };
 // Fields of a passage, not of its report: before a search there is nothing to count them by.
 const PASSAGE_FIELDS = new Set(['section', 'area']);
-const KIND_NAMES = { which: '地方列表', fact: '事实', open: '综合' };
+const KIND_NAMES = { which: '地方列表', fact: '事实', plans: '下一步安排', open: '综合' };
 
 const $ = (id) => document.getElementById(id);
 const state = {

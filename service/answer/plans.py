@@ -1,0 +1,144 @@
+"""Plans questions: what a place says it will do next (「粤海街道明年打算做什么？」).
+
+A report's part on the coming year (下一步安排, labelled when the index is built) is where a
+place says what it plans. A question that names a place and asks about its plans is answered
+from that part only: its lead sentences in reading order when the question names no topic,
+or the sentences nearest the topic (「坦洲镇明年在普法上有什么打算？」) when it does. A report
+without such a part says so instead of offering what it did this year as a plan.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from indexer.normalize import normalize
+from indexer.sections import LABEL_PLANS, label_for
+from service.answer.citing import group_of
+from service.answer.evidence import Evidence, SentenceRef, make_topic, score_sentence, sentence_table
+from service.answer.questions import strip_names
+from service.answer.records import Group
+from service.answer.verifier import asks_about_plans
+from service.answer.wording import plain
+from service.search import Searcher
+
+QUOTES = 3  # sentences quoted per place
+MIN_CHARS = 8  # a heading-like fragment shorter than this is not quoted alone
+# What a plans question is made of besides its topic: the plan words, the question words.
+_PLAN_SHAPE = re.compile(
+    r"下一步|下一年度?|下阶段|明年|来年|今后|未来|接下来|将来|计划|打算|准备|规划|安排|设想|思路|方向|重点|目标|拟|将要|要|将"
+    r"|做什么|干什么|做哪些|有什么|有哪些|有何|什么|哪些|怎么做|怎样做|如何|怎么|工作|方面|上|在|的|了|呢|吗|还|会|有|和|与|对"
+)
+
+
+def plans_topic(question: str, places: list[str]) -> str:
+    """The topic of a plans question, '' when it asks for the plans as a whole."""
+    text = strip_names(question, places)
+    text = _PLAN_SHAPE.sub(" ", text)
+    text = re.sub(r"[\s？?。！!，,、；;：:“”\"「」]+", " ", text).strip()
+    return text if len(re.sub(r"\W", "", text)) >= 2 else ""
+
+
+def asks_for_plans_of(question: str, places: list[str]) -> bool:
+    """Whether a question asks what named places plan (not which places plan something)."""
+    return bool(places) and asks_about_plans(question)
+
+
+# The items a plans part is usually written as: 「（一）强化队伍建设」「一是…」「1. …」.
+_ITEM = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}是|\d{1,2}\s*[.、．])")
+
+
+# Where the plans begin inside a part that joins them to the problems (「五、存在问题及2024年…
+# 工作计划」): the first sentence that says what the place will do (「2024年，我区将…」「下一步，…」).
+_PLANS_BEGIN = re.compile(r"(?:下一步|下一年度?|下阶段|今后|\d{4}年)[，,]?.{0,12}?(?:将|计划|拟)|^(?:下一步|下阶段)[，,]")
+
+
+def _joined_plans(searcher: Searcher, doc_id: str) -> list[SentenceRef]:
+    """The plan sentences of a part whose heading joins problems and plans, when the report has no plans part."""
+    table = sentence_table(searcher)
+    rows = [int(r) for r in searcher.chunks.rows_of_doc(doc_id)]
+    joined = [r for r in rows if any(label_for(h) == LABEL_PLANS or _PLAN_HEADING.search(h)
+                                     for h in searcher.chunks[r].section_path)]
+    refs = sorted((ref for row in joined for ref in table.sentences(row)), key=lambda r: (r.start, r.end))
+    headings = {plain(h).strip("。 ") for r in joined for h in searcher.chunks[r].section_path}
+    begin = next((i for i, r in enumerate(refs) if _PLANS_BEGIN.search(r.text) and plain(r.text).strip("。 ") not in headings), None)
+    return [] if begin is None else refs[begin:]
+
+
+_PLAN_HEADING = re.compile(r"(?:工作)?(?:计划|打算|安排|思路)$")
+
+
+def plan_sentences(searcher: Searcher, doc_id: str) -> list[SentenceRef]:
+    """The sentences of a report's plans part in reading order, without the part's own title."""
+    table = sentence_table(searcher)
+    rows = [int(r) for r in searcher.chunks.rows_of_doc(doc_id) if searcher.chunks.label(int(r)) == LABEL_PLANS]
+    refs = [ref for row in rows for ref in table.sentences(row)] or _joined_plans(searcher, doc_id)
+    kept = [r for r in refs if len(plain(r.text)) >= MIN_CHARS and not _is_heading(searcher, r)]
+    return sorted(kept, key=lambda r: (r.start, r.end))
+
+
+def _is_heading(searcher: Searcher, ref: SentenceRef) -> bool:
+    """Whether a sentence is the title of its own part (「十三、下一年度推进法治政府建设主要安排」)."""
+    text = plain(ref.text).strip("。 ")
+    titled = len(text) <= 40 and not re.search(r"[。；;]", text) and label_for(text) == LABEL_PLANS
+    return titled or any(
+        text == plain(h).strip("。 ") and (label_for(h) == LABEL_PLANS or _PLAN_HEADING.search(h))
+        for h in searcher.chunks[ref.row].section_path
+    )
+
+
+def lead_items(refs: list[SentenceRef]) -> list[SentenceRef]:
+    """The plans as the report lists them (its numbered items) when it numbers them, else its first sentences."""
+    items = [r for r in refs if _ITEM.match(r.text)]
+    return (items if len(items) >= 2 else refs)[:QUOTES]
+
+
+def _nearest(searcher: Searcher, refs: list[SentenceRef], topic_text: str) -> list[tuple[float, SentenceRef]]:
+    """The plans sentences by closeness to a topic: its terms first, then meaning."""
+    topic = make_topic(searcher, topic_text, drop_single_chars=True)
+    lexical = [(score_sentence(topic, r.text), r) for r in refs]
+    scores = np.array([e.coverage if e is not None else 0.0 for e, _ in lexical])
+    if searcher.sentences is not None and refs:
+        ids = np.array([searcher.sentences.offsets[r.row] + r.index for r in refs], dtype=np.int64)
+        sims = searcher.sentences.similarities(searcher.query_vector(normalize(topic_text).text), ids)
+        scores = scores + np.where(np.isfinite(sims), sims, 0.0)
+    order = np.argsort(-scores, kind="stable")
+    return [(float(scores[i]), refs[int(i)]) for i in order]
+
+
+def lead_clause(quote: str, limit: int = 60) -> str:
+    """The opening of a quote, in clean Simplified Chinese, cut at a clause end near the limit."""
+    text = plain(quote).rstrip("。；;，, ")
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(mark, 0, limit) for mark in "，,；;：:")
+    return text[:cut] if cut >= limit // 3 else text[:limit] + "…"
+
+
+def answer_plans(searcher: Searcher, question: str, places: list[tuple[str, str]]) -> tuple[str, list[Group]]:
+    """Each place's plans, quoted from its 下一步安排 part; places without one are said so."""
+    topic_text = plans_topic(question, [issuer for issuer, _ in places])
+    groups: list[Group] = []
+    parts: list[str] = []
+    missing: list[str] = []
+    n = 1
+    for issuer, doc_id in places:
+        refs = plan_sentences(searcher, doc_id) if doc_id else []
+        if not refs:
+            missing.append(issuer)
+            continue
+        if topic_text:
+            chosen = sorted((r for _, r in _nearest(searcher, refs, topic_text)[:QUOTES]), key=lambda r: r.start)
+        else:
+            chosen = lead_items(refs)
+        evidence = [Evidence(r, 1.0, (), 1.0) for r in chosen]
+        group = group_of(searcher, doc_id, evidence, n)
+        groups.append(group)
+        items = "；".join(f"{lead_clause(c.quote)}[{c.n}]" for c in group.citations)
+        about = f"（{topic_text}）" if topic_text else ""
+        parts.append(f"{group.issuer}的报告对下一步的安排{about}：{items}")
+        n += len(evidence)
+    text = "。".join(parts) + ("。" if parts else "")
+    if missing:
+        text += f"{'、'.join(missing)}的报告没有写明下一步的安排。"
+    return text, groups
