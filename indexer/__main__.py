@@ -51,9 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     build = sub.add_parser("build", help="index every report of a corpus folder")
     build.add_argument("--corpus", default="corpus")
-    build.add_argument("--stream", action="store_true",
-                       help="read and embed report by report in bounded memory, keeping the work in INDEX/builds/ "
-                            "so that running the same command again after an interruption goes on from there")
+    how = build.add_mutually_exclusive_group()
+    how.add_argument("--stream", action="store_true", default=None,
+                     help="read and embed report by report in bounded memory, keeping the work in INDEX/builds/ "
+                          "so that running the same command again after an interruption goes on from there "
+                          "(the default for a corpus of more than 64 MB)")
+    how.add_argument("--in-memory", dest="stream", action="store_false", default=None,
+                     help="build in memory even for a large corpus (faster, but about 11 GB at a million chunks)")
     on_ray = build.add_mutually_exclusive_group()
     on_ray.add_argument("--workers", type=_positive, default=None, metavar="N",
                         help="embed on a local Ray cluster of N CPU workers (implies --stream)")
@@ -105,8 +109,15 @@ def _import(args, root: Path, embedder) -> tuple[list[str], dict]:
 
 
 def _streams(args) -> bool:
-    """Whether a build streams: asked for, or implied by embedding on Ray."""
-    return bool(args.stream or args.workers or args.ray)
+    """Whether a build streams: asked for, implied by embedding on Ray, or (neither --stream nor
+    --in-memory given) because the corpus is large."""
+    if args.workers or args.ray:
+        return True
+    if args.stream is None:
+        from indexer.build_choice import streams_by_default
+
+        return streams_by_default(Path(args.corpus))
+    return bool(args.stream)
 
 
 def _build(args, root: Path, embedder):

@@ -71,9 +71,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from indexer.store import current_generation
 
     if current_generation(index_dir) is None and app.config["BUILD_IF_MISSING"]:
-        from indexer.build import build_index
+        from indexer.build_choice import build_corpus
 
-        summary = build_index(Path(app.config["CORPUS_DIR"]), index_dir, embedder)
+        summary = build_corpus(Path(app.config["CORPUS_DIR"]), index_dir, embedder)
         for line in summary.lines():
             log.warning(line)
     if app.config["ADMIN_TOKEN"] and not app.config.get("TESTING"):

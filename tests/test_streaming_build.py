@@ -320,3 +320,31 @@ def test_the_cli_streams_when_asked_and_when_embedding_on_ray(tmp_path, capsys, 
     with pytest.raises(SystemExit):
         main(["--index", str(root), "build", "--workers", "2", "--ray", "auto"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_a_large_corpus_streams_by_default_and_a_small_one_builds_in_memory(tmp_path, fake_embedder, monkeypatch):
+    from indexer import build_choice
+    from indexer.__main__ import _parser, _streams
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    assert 0 < build_choice.corpus_bytes(corpus) < build_choice.STREAM_FROM_BYTES
+    assert not build_choice.streams_by_default(corpus)
+    args = _parser().parse_args(["build", "--corpus", str(corpus)])
+    assert not _streams(args) and _streams(_parser().parse_args(["build", "--corpus", str(corpus), "--stream"]))
+
+    monkeypatch.setattr(build_choice, "STREAM_FROM_BYTES", 1000)  # the seed corpus is now "large"
+    assert build_choice.streams_by_default(corpus) and _streams(args)
+    assert not _streams(_parser().parse_args(["build", "--corpus", str(corpus), "--in-memory"]))
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(args[0])
+        return stream_build(*args, **kwargs)
+
+    monkeypatch.setattr(streaming, "stream_build", spy)
+    summary = build_choice.build_corpus(corpus, tmp_path / "index", fake_embedder)
+    assert calls == [corpus]  # it streamed
+    assert summary.reports == 5 and current_generation(tmp_path / "index") is not None
+    assert build_choice.build_corpus(corpus, tmp_path / "index2", fake_embedder, stream=False).reports == 5
+    assert calls == [corpus]  # asked for in memory: it did not stream
