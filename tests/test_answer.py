@@ -65,3 +65,11 @@ def test_which_phrase_parts():
 def test_level_in_the_question_restricts_the_places(answerer):
     assert {g.issuer for g in answerer.answer("哪些镇推行简案快办？").groups} == {"坦洲镇"}
     assert "没有县一级" in answerer.answer("哪些县推行简案快办？").answer
+
+
+def test_how_a_named_place_did_something_worded_otherwise_is_found_by_meaning(answerer, searcher):
+    # No sentence of 坦洲镇 says 请了律师给老百姓免费咨询; its lexical open answer found nothing.
+    answer = answerer.answer("坦洲镇请了律师给老百姓免费咨询是怎么做的？")
+    assert answer.kind == "open" and [g.issuer for g in answer.groups] == ["坦洲镇"]
+    assert "法律咨询" in answer.citations[0].quote and answer.answer.startswith("坦洲镇：")
+    assert_quotes_verbatim(searcher, answer.citations)

@@ -163,3 +163,21 @@ def test_the_lexical_recall_at_scale_keeps_the_best_rows_of_every_report(searche
             assert scores[dropped].max() <= scores[kept_here].min()
     few = np.arange(3)
     assert list(meaning.best_rows_per_report(searcher, few, scores, named)) == [0, 1, 2]  # under the cap: all
+
+
+def test_a_second_quote_must_show_the_practice_on_its_own(searcher):
+    """Each quote of a listed place reaches the floor a place is listed on (or is its best sentence)."""
+    from service.answer.which import decide_places, default_verifier, meaning_places, which_scope
+    from service.answer.verifier import asks_about_plans
+    from service.search import Filters
+
+    verifier = default_verifier()
+    for question in ["哪些街道帮外卖骑手、快递小哥维权？", "哪些地方聘请了法律顾问？", "哪些地方在商业区设立了小型法庭？"]:
+        filters, topic, _ = which_scope(searcher, question, Filters())
+        best = {d.doc_id: d.score for d in decide_places(searcher, topic, filters, asks_about_plans(question))}
+        for doc_id, quotes in meaning_places(searcher, topic, filters, asks_about_plans(question)):
+            assert quotes[0].score == best[doc_id]
+            assert all(q.score >= verifier.floor for q in quotes[1:]), (question, [q.sentence.text[:30] for q in quotes])
+    places = dict(meaning_places(searcher, "帮外卖骑手、快递小哥维权", Filters(level="街道"), False))
+    cuiyuan = next(d for d, m in searcher.metas().items() if m["issuer"] == "翠苑街道")
+    assert not any("行政诉讼" in q.sentence.text for q in places.get(cuiyuan, []))

@@ -6,7 +6,7 @@ from dataclasses import replace
 from service.answer.answer_cache import DEFAULT_SIZE, AnswerCache
 from service.answer.answer_types import expected_type
 from service.answer.facts import answer_fact, issuers_of, target_docs
-from service.answer.open_ended import answer_open
+from service.answer.open_ended import answer_open, answer_place_by_meaning
 from service.answer.plans import answer_plans, asks_for_plans_of
 from service.answer.questions import classify, mentioned_issuers
 from service.answer.records import Answer
@@ -56,6 +56,8 @@ class Answerer:
             text, groups = answer_plans(self.searcher, resolved, target_docs(self.searcher, resolved, filters, named))
         else:
             text, groups = answer_open(self.searcher, resolved, hits)
+            if not groups and filters.issuer and self.searcher.sentences is not None:
+                text, groups = answer_place_by_meaning(self.searcher, resolved, filters.issuer, filters)
         citations = tuple(c for g in groups for c in g.citations)
         return Answer(question, resolved, kind, text, tuple(groups), citations, tuple(hits), filters.to_dict())
 

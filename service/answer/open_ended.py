@@ -1,14 +1,41 @@
 """Open questions: the passages that best answer them, a place or two quoted each."""
 from __future__ import annotations
 
+import re
+
 from service.answer.citing import QUOTES_PER_PLACE, group_of
 from service.answer.evidence import Evidence, best_evidence, make_topic
 from service.answer.facts import issuers_of
 from service.answer.questions import mentioned_issuers, strip_names
 from service.answer.records import Group
 from service.answer.wording import short_clause
-from service.search import Hit, Searcher
+from service.search import Filters, Hit, Searcher
 
+# What a how-question adds to its topic: 「…是怎么做的」「如何…」「有哪些做法」.
+_HOW_WORDS = re.compile(r"是?(?:怎么|怎样|如何)(?:做|开展|推进|落实|推行|办|实施)?的?|有(?:哪些|什么)(?:做法|举措|措施|经验)|具体|呢|吗")
+
+
+def answer_place_by_meaning(searcher: Searcher, question: str, place: str, filters: Filters) -> tuple[str, list[Group]]:
+    """One named place's best sentences by meaning, when its report words the topic otherwise.
+
+    「坦洲镇请了律师给老百姓免费咨询是怎么做的？」: no sentence of 坦洲镇 repeats those words, but
+    the which-engine's scan of that one report finds the sentences that say it.
+    """
+    from service.answer.which import QUOTE_MARGIN, decide_places
+    from service.answer.verifier import asks_about_plans
+
+    topic = _HOW_WORDS.sub(" ", strip_names(question, [place]))
+    topic = re.sub(r"[？?。！!\s]+", " ", topic).strip()
+    if len(re.sub(r"\W", "", topic)) < 2:
+        return ("没有在报告中找到相关内容。", [])
+    decisions = decide_places(searcher, topic, Filters(**{**filters.to_dict(), "issuer": place}), asks_about_plans(question))
+    if not decisions:
+        return ("没有在报告中找到相关内容。", [])
+    best = decisions[0]
+    top = best.sentences[0][0]
+    quotes = [Evidence(e.ref, e.coverage, e.matched, p) for p, e in best.sentences if p >= top - QUOTE_MARGIN][:QUOTES_PER_PLACE]
+    group = group_of(searcher, best.doc_id, quotes, 1)
+    return (f"{group.issuer}：{short_clause(group.citations[0].quote, []).rstrip('。；;，,')}[1]", [group])
 
 
 def answer_open(searcher: Searcher, question: str, hits: list[Hit]) -> tuple[str, list[Group]]:

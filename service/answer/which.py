@@ -71,8 +71,10 @@ def meaning_places(searcher: Searcher, topic_text: str, filters: Filters, plans_
         if not decision.listed:
             continue
         top = decision.sentences[0][0]
+        # A second quote must show the practice on its own: within QUOTE_MARGIN of the best and
+        # above the floor a report is listed on (「行政诉讼案件发案8件」 is no quote for 帮小哥维权).
         quotes = [Evidence(e.ref, e.coverage, e.matched, p) for p, e in decision.sentences
-                  if p >= top - QUOTE_MARGIN][:QUOTES_PER_PLACE]
+                  if p >= top - QUOTE_MARGIN and (p == top or p >= verifier.floor)][:QUOTES_PER_PLACE]
         places.append((decision.doc_id, quotes))
     return places
 
