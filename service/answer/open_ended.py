@@ -8,6 +8,8 @@ from service.answer.evidence import Evidence, best_evidence, make_topic
 from service.answer.facts import issuers_of
 from service.answer.questions import mentioned_issuers, strip_names
 from service.answer.records import Group
+from service.answer.verifier import asks_about_plans
+from service.answer.which import decide_places, decision_quotes
 from service.answer.wording import short_clause
 from service.search import Filters, Hit, Searcher
 
@@ -21,9 +23,6 @@ def answer_place_by_meaning(searcher: Searcher, question: str, place: str, filte
     「坦洲镇请了律师给老百姓免费咨询是怎么做的？」: no sentence of 坦洲镇 repeats those words, but
     the which-engine's scan of that one report finds the sentences that say it.
     """
-    from service.answer.which import QUOTE_MARGIN, decide_places
-    from service.answer.verifier import asks_about_plans
-
     topic = _HOW_WORDS.sub(" ", strip_names(question, [place]))
     topic = re.sub(r"[？?。！!\s]+", " ", topic).strip()
     if len(re.sub(r"\W", "", topic)) < 2:
@@ -31,10 +30,7 @@ def answer_place_by_meaning(searcher: Searcher, question: str, place: str, filte
     decisions = decide_places(searcher, topic, Filters(**{**filters.to_dict(), "issuer": place}), asks_about_plans(question))
     if not decisions:
         return ("没有在报告中找到相关内容。", [])
-    best = decisions[0]
-    top = best.sentences[0][0]
-    quotes = [Evidence(e.ref, e.coverage, e.matched, p) for p, e in best.sentences if p >= top - QUOTE_MARGIN][:QUOTES_PER_PLACE]
-    group = group_of(searcher, best.doc_id, quotes, 1)
+    group = group_of(searcher, decisions[0].doc_id, decision_quotes(decisions[0]), 1)
     return (f"{group.issuer}：{short_clause(group.citations[0].quote, []).rstrip('。；;，,')}[1]", [group])
 
 

@@ -66,17 +66,18 @@ def meaning_places(searcher: Searcher, topic_text: str, filters: Filters, plans_
                    verifier: Verifier | None = None) -> list[tuple[str, list[Evidence]]]:
     """(doc_id, one or two quotes) of every report the verifier accepts."""
     verifier = verifier or default_verifier()
-    places = []
-    for decision in decide_places(searcher, topic_text, filters, plans_count, verifier):
-        if not decision.listed:
-            continue
-        top = decision.sentences[0][0]
-        # A second quote must show the practice on its own: within QUOTE_MARGIN of the best and
-        # above the floor a report is listed on (「行政诉讼案件发案8件」 is no quote for 帮小哥维权).
-        quotes = [Evidence(e.ref, e.coverage, e.matched, p) for p, e in decision.sentences
-                  if p >= top - QUOTE_MARGIN and (p == top or p >= verifier.floor)][:QUOTES_PER_PLACE]
-        places.append((decision.doc_id, quotes))
-    return places
+    # A second quote must show the practice on its own: above the floor a report is listed on
+    # (「行政诉讼案件发案8件」 is no quote for 帮小哥维权).
+    return [(d.doc_id, decision_quotes(d, verifier.floor))
+            for d in decide_places(searcher, topic_text, filters, plans_count, verifier) if d.listed]
+
+
+def decision_quotes(decision: PlaceDecision, floor: float = float("-inf")) -> list[Evidence]:
+    """A report's best sentence and up to QUOTES_PER_PLACE - 1 more within QUOTE_MARGIN of it and at
+    least `floor`, as quotes."""
+    top = decision.sentences[0][0]
+    return [Evidence(e.ref, e.coverage, e.matched, p) for p, e in decision.sentences
+            if p >= top - QUOTE_MARGIN and (p == top or p >= floor)][:QUOTES_PER_PLACE]
 
 
 def find_places(searcher: Searcher, topic_text: str, filters: Filters,
