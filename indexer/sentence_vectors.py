@@ -158,6 +158,10 @@ class SentenceVectors:
         ids = np.repeat(starts - np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + np.arange(counts.sum())
         return ids, np.repeat(chunk_rows, counts)
 
+    def ids_of(self, refs) -> np.ndarray:
+        """The sentence ids of sentences named by their chunk row and index within it (.row, .index)."""
+        return np.array([self.offsets[ref.row] + ref.index for ref in refs], dtype=np.int64)
+
     def rows(self, ids: np.ndarray) -> np.ndarray:
         """The vectors of these sentence ids, as float32, in the order given."""
         if self.matrix is not None:

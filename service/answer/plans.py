@@ -48,6 +48,14 @@ def asks_for_plans_of(question: str, places: list[str]) -> bool:
 _ITEM = re.compile(r"^\s*(?:[（(][一二三四五六七八九十\d]{1,3}[)）]|[一二三四五六七八九十]{1,3}是|\d{1,2}\s*[.、．])")
 
 
+# A heading that names the plans (「…工作计划」「…主要安排」), though the part may hold the problems too.
+_PLAN_HEADING = re.compile(r"(?:工作)?(?:计划|打算|安排|思路)$")
+
+
+def _names_plans(heading: str) -> bool:
+    return label_for(heading) == LABEL_PLANS or bool(_PLAN_HEADING.search(heading))
+
+
 # Where the plans begin inside a part that joins them to the problems (「五、存在问题及2024年…
 # 工作计划」): the first sentence that says what the place will do (「2024年，我区将…」「下一步，…」).
 _PLANS_BEGIN = re.compile(r"(?:下一步|下一年度?|下阶段|今后|\d{4}年)[，,]?.{0,12}?(?:将|计划|拟)|^(?:下一步|下阶段)[，,]")
@@ -57,15 +65,12 @@ def _joined_plans(searcher: Searcher, doc_id: str) -> list[SentenceRef]:
     """The plan sentences of a part whose heading joins problems and plans, when the report has no plans part."""
     table = sentence_table(searcher)
     rows = [int(r) for r in searcher.chunks.rows_of_doc(doc_id)]
-    joined = [r for r in rows if any(label_for(h) == LABEL_PLANS or _PLAN_HEADING.search(h)
-                                     for h in searcher.chunks[r].section_path)]
+    joined = [r for r in rows if any(_names_plans(h) for h in searcher.chunks[r].section_path)]
     refs = sorted((ref for row in joined for ref in table.sentences(row)), key=lambda r: (r.start, r.end))
     headings = {plain(h).strip("。 ") for r in joined for h in searcher.chunks[r].section_path}
     begin = next((i for i, r in enumerate(refs) if _PLANS_BEGIN.search(r.text) and plain(r.text).strip("。 ") not in headings), None)
     return [] if begin is None else refs[begin:]
 
-
-_PLAN_HEADING = re.compile(r"(?:工作)?(?:计划|打算|安排|思路)$")
 
 
 def plan_sentences(searcher: Searcher, doc_id: str) -> list[SentenceRef]:
@@ -82,8 +87,7 @@ def _is_heading(searcher: Searcher, ref: SentenceRef) -> bool:
     text = plain(ref.text).strip("。 ")
     titled = len(text) <= 40 and not re.search(r"[。；;]", text) and label_for(text) == LABEL_PLANS
     return titled or any(
-        text == plain(h).strip("。 ") and (label_for(h) == LABEL_PLANS or _PLAN_HEADING.search(h))
-        for h in searcher.chunks[ref.row].section_path
+        text == plain(h).strip("。 ") and _names_plans(h) for h in searcher.chunks[ref.row].section_path
     )
 
 
@@ -99,8 +103,8 @@ def _nearest(searcher: Searcher, refs: list[SentenceRef], topic_text: str) -> li
     lexical = [(score_sentence(topic, r.text), r) for r in refs]
     scores = np.array([e.coverage if e is not None else 0.0 for e, _ in lexical])
     if searcher.sentences is not None and refs:
-        ids = np.array([searcher.sentences.offsets[r.row] + r.index for r in refs], dtype=np.int64)
-        sims = searcher.sentences.similarities(searcher.query_vector(normalize(topic_text).text), ids)
+        sims = searcher.sentences.similarities(searcher.query_vector(normalize(topic_text).text),
+                                               searcher.sentences.ids_of(refs))
         scores = scores + np.where(np.isfinite(sims), sims, 0.0)
     order = np.argsort(-scores, kind="stable")
     return [(float(scores[i]), refs[int(i)]) for i in order]

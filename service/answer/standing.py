@@ -22,8 +22,7 @@ def standings(searcher: Searcher, refs: list[SentenceRef], query: np.ndarray) ->
     refs = [ref for ref in refs if ref.index >= 0]
     if vectors is None or len(refs) < MIN_SENTENCES:
         return {}
-    ids = np.array([vectors.offsets[ref.row] + ref.index for ref in refs], dtype=np.int64)
-    sims = vectors.similarities(query, ids)
+    sims = vectors.similarities(query, vectors.ids_of(refs))
     finite = sims[np.isfinite(sims)]
     if len(finite) < MIN_SENTENCES:
         return {}
