@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -225,11 +226,12 @@ def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]
 
 
 def find_fact(searcher: Searcher, doc_id: str, asked: AnswerType, terms: list[tuple[str, float, tuple[str, ...]]],
-              question_rate: str, report_date: bool, query: np.ndarray | None = None) -> Finding | None:
+              question_rate: str, report_date: bool, query: Callable[[], np.ndarray] | None = None) -> Finding | None:
     """The sentence of one report that best answers a typed fact question, or None.
 
-    The best by term coverage when one reaches MIN_COVERAGE; else, with the question's vector,
-    the sentence that stands out most by meaning (RESCUE_STANDING, RESCUE_COVERAGE).
+    The best by term coverage when one reaches MIN_COVERAGE; else, with the question's vector
+    (`query`, asked for only then), the sentence that stands out most by meaning
+    (RESCUE_STANDING, RESCUE_COVERAGE).
     """
     sentences = report_sentences(searcher, doc_id)
     if report_date:
@@ -241,28 +243,25 @@ def find_fact(searcher: Searcher, doc_id: str, asked: AnswerType, terms: list[tu
         return Finding(ref, value, 1.0, 1.0, 0, ref.text)
     if not terms:
         return None
-    standing = standings(searcher, sentences, query) if query is not None else {}
-    best: tuple | None = None
-    rescue: tuple | None = None
+    candidates: list[tuple[tuple, Finding]] = []  # (tie-break, finding)
     for order, ref in enumerate(sentences):
         for value in find_values(ref.text, asked.accepts):
             judged = judge(ref.text, value, terms, asked, question_rate)
-            if judged is None:
-                continue
-            coverage, near, distance, zone = judged
-            finding = Finding(ref, value, coverage, near, distance, zone)
-            preferred = value.kind == asked.kind
-            if coverage >= MIN_COVERAGE:
-                key = (-round(coverage, 6), -round(near, 6), not preferred, distance, order, value.start)
-                if best is None or key < best[0]:
-                    best = (key, finding)
-            z = standing.get((ref.row, ref.index), float("-inf"))
-            if coverage >= RESCUE_COVERAGE and z >= RESCUE_STANDING:
-                key = (-round(z, 6), -round(coverage, 6), -round(near, 6), not preferred, distance, order, value.start)
-                if rescue is None or key < rescue[0]:
-                    rescue = (key, finding)
-    chosen = best or rescue
-    return chosen[1] if chosen else None
+            if judged is not None:
+                f = Finding(ref, value, *judged)
+                candidates.append(((-round(f.near, 6), value.kind != asked.kind, f.distance, order, value.start), f))
+    covered = [(tie, f) for tie, f in candidates if f.coverage >= MIN_COVERAGE]
+    if covered:
+        return min(covered, key=lambda tf: (-round(tf[1].coverage, 6), *tf[0]))[1]
+    rescuable = [(tie, f) for tie, f in candidates if f.coverage >= RESCUE_COVERAGE]
+    if not rescuable or query is None:
+        return None
+    standing = standings(searcher, sentences, query())
+    rescued = [(z, tie, f) for tie, f in rescuable
+               if (z := standing.get((f.sentence.row, f.sentence.index), float("-inf"))) >= RESCUE_STANDING]
+    if not rescued:
+        return None
+    return min(rescued, key=lambda ztf: (-round(ztf[0], 6), -round(ztf[2].coverage, 6), *ztf[1]))[2]
 
 
 def target_docs(searcher: Searcher, question: str, filters: Filters, issuers: list[str]) -> list[tuple[str, str]]:
@@ -306,7 +305,7 @@ def answer_fact(searcher: Searcher, question: str, filters: Filters) -> tuple[st
     rate = _RATE_WORD.search(text) if asked.kind == "rate" else None
     question_rate = rate.group(1) if rate else ""
     phrase = topic_phrase(question, issuers, asked)
-    query = searcher.query_vector(normalize(text).text) if searcher.sentences is not None and text else None
+    query = (lambda: searcher.query_vector(normalize(text).text)) if searcher.sentences is not None and text else None
     targets = target_docs(searcher, question, filters, issuers)
     found: list[tuple[str, Finding]] = []
     missing: list[str] = []
