@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -403,8 +404,10 @@ def rss_mb() -> float:
     return _status_mb("VmRSS") or 0.0
 
 
-def seekdb_timings(searcher, root: Path, queries: list[str], qvec: np.ndarray, exact: list[set[int]]) -> dict:
-    """The same hybrid searches with the seekdb backend: load time, p50 / p95, and its dense recall@10."""
+def seekdb_timings(searcher, root: Path, queries: list[str], qvec: np.ndarray, exact: list[set[int]],
+                   ef_values: tuple[int, ...] = ()) -> dict:
+    """The same hybrid searches with the seekdb backend: load time, p50 / p95, and its dense recall@10;
+    then, for each HNSW ef_search in `ef_values`, the dense recall@10 and dense top-10 p50 / p95 at it."""
     from indexer.seekdb.generations import LOCAL_ENGINES, engine_config, ensure_loaded
     from indexer.store import current_generation
     from service.backends import Scope
@@ -428,13 +431,33 @@ def seekdb_timings(searcher, root: Path, queries: list[str], qvec: np.ndarray, e
         served = [set(searcher.backend.dense(v, 10, Scope())[0].tolist()) for v in qvec]
         recall = float(np.mean([len(a & b) / 10 for a, b in zip(exact, served)]))
         searcher.backend = embedded
+        sweep = [seekdb_ef_row(replace(config, hnsw_ef_search=ef), folder, chunks, qvec, exact) for ef in ef_values]
         return {"load_s": load_s, "search_p50_ms": statistics.median(total), "search_p95_ms": percentile(total, 0.95),
-                "dense_recall@10": recall}
+                "dense_recall@10": recall, "ef_search": config.hnsw_ef_search, "ef_sweep": sweep}
     finally:
         LOCAL_ENGINES.stop_all()
 
 
-def run_serve(n: int, data_path: Path, root: Path, rank_queries: int, with_seekdb: bool = False) -> dict:
+def seekdb_ef_row(config, folder: Path, chunks: int, qvec: np.ndarray, exact: list[set[int]]) -> dict:
+    """Dense top-10 through seekdb at one ef_search: recall@10 against exact search, and its latency."""
+    from service.backends import Scope
+    from service.backends.seekdb import SeekdbBackend
+
+    backend = SeekdbBackend(config, folder, chunks)
+    for vector in qvec[:5]:
+        backend.dense(vector, 10, Scope())
+    served, times = [], []
+    for vector in qvec:
+        t0 = time.perf_counter()
+        served.append(set(backend.dense(vector, 10, Scope())[0].tolist()))
+        times.append((time.perf_counter() - t0) * 1000)
+    recall = float(np.mean([len(a & b) / 10 for a, b in zip(exact, served)]))
+    return {"ef_search": config.hnsw_ef_search, "dense_recall@10": recall,
+            "dense_p50_ms": statistics.median(times), "dense_p95_ms": percentile(times, 0.95)}
+
+
+def run_serve(n: int, data_path: Path, root: Path, rank_queries: int, with_seekdb: bool = False,
+              seekdb_ef: tuple[int, ...] = ()) -> dict:
     """Load the generation the way the service does (Searcher.load) and time queries; then recall."""
     import faiss
 
@@ -532,7 +555,7 @@ def run_serve(n: int, data_path: Path, root: Path, rank_queries: int, with_seekd
         got_f = [set(dense.search(v, 10, mask=keep)[0].tolist()) for v in qvec[:50]]
         sweep["filtered, every other chunk"] = {"recall@10": float(np.mean([len(a & b) / 10 for a, b in zip(exact_f, got_f)])), "ms": 0.0}
 
-    seek = seekdb_timings(searcher, root, queries, qvec, exact) if with_seekdb else {}
+    seek = seekdb_timings(searcher, root, queries, qvec, exact, seekdb_ef) if with_seekdb else {}
 
     # rank-bm25 on the same tokens, on a few queries only when large (it scores in Python).
     rank = {}
@@ -639,6 +662,9 @@ def main() -> int:
     parser.add_argument("--rank-queries", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--seekdb", action="store_true",
                         help="also load each generation into seekdb and time the same searches through it")
+    parser.add_argument("--seekdb-ef", default="",
+                        help="with --seekdb: HNSW ef_search values (e.g. 200,400,800) at which to measure seekdb's "
+                             "dense recall@10 and latency on the same loaded table")
     args = parser.parse_args()
     if args.child == "prepare":
         print(json.dumps({"data": str(prepare(args.base, args.queries))}))
@@ -647,7 +673,8 @@ def main() -> int:
         print(json.dumps(run_build(args.n, args.data, args.folder)))
         return 0
     if args.child == "serve":
-        print(json.dumps(run_serve(args.n, args.data, args.folder, args.rank_queries, args.seekdb)))
+        ef_values = tuple(int(v) for v in args.seekdb_ef.split(",") if v.strip())
+        print(json.dumps(run_serve(args.n, args.data, args.folder, args.rank_queries, args.seekdb, ef_values)))
         return 0
     if args.child == "query":
         print(json.dumps(run_query_embedding(args.data)))
@@ -676,7 +703,8 @@ def main() -> int:
             build = run_child(["--child", "build", "--n", str(n), "--data", str(data), "--folder", str(folder)])
             rank_queries = 0 if n >= 1_000_000 else (5 if n >= 100_000 else 50)
             serve = run_child(["--child", "serve", "--n", str(n), "--data", str(data), "--folder", str(folder),
-                               "--rank-queries", str(rank_queries)] + (["--seekdb"] if args.seekdb else []))
+                               "--rank-queries", str(rank_queries)]
+                              + (["--seekdb", "--seekdb-ef", args.seekdb_ef] if args.seekdb else []))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         row = {"build": build, "serve": serve}
@@ -716,7 +744,11 @@ def print_size(row: dict, query: dict) -> None:
         k = s["seekdb"]
         print(f"   the same searches through seekdb (loaded in {k['load_s']:.0f} s): p50 {k['search_p50_ms']:.1f} ms, "
               f"p95 {k['search_p95_ms']:.1f} ms (embedded {s['search_p50_ms']:.1f} / {s['search_p95_ms']:.1f}); "
-              f"dense recall@10 vs exact as served: seekdb {k['dense_recall@10']:.3f}, embedded {s['dense_recall@10']:.3f}")
+              f"dense recall@10 vs exact as served: seekdb {k['dense_recall@10']:.3f} (ef_search {k['ef_search']}), "
+              f"embedded {s['dense_recall@10']:.3f}")
+        for e in k.get("ef_sweep", []):
+            print(f"     seekdb at ef_search {e['ef_search']:>5}: dense recall@10 {e['dense_recall@10']:.3f}, "
+                  f"dense top-10 p50 {e['dense_p50_ms']:.1f} ms, p95 {e['dense_p95_ms']:.1f} ms")
     print(f"   which-answers (answer_which: meaning scan over sentence vectors, verifier, lexical engine, quotes), "
           f"{s['which_n']} questions: p50 {s['which_p50_ms']:.0f} ms, p95 {s['which_p95_ms']:.0f} ms, "
           f"max {s['which_max_ms']:.0f} ms (+ one query embedding: p95 {s['which_p95_ms'] + query['p95_ms']:.0f} ms); "

@@ -43,8 +43,11 @@ class SeekdbConfig:
     database: str = "fazhi"
     user: str = "root"
     password: str = ""
+    hnsw_ef_search: int = HNSW_EF_SEARCH  # candidates the HNSW index visits per vector query
 
     def __post_init__(self):
+        if self.hnsw_ef_search < 1:
+            raise ValueError(f"The HNSW ef_search {self.hnsw_ef_search} must be a positive number of candidates.")
         if not _DATABASE_NAME.fullmatch(self.database):
             raise ValueError(f"The seekdb database name {self.database!r} must be letters, digits and '_'.")
 
@@ -295,7 +298,7 @@ class SeekdbStore:
         try:
             with connection.cursor() as cursor:
                 cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{self.config.database}`")
-                cursor.execute("SET ob_hnsw_ef_search = %s", [HNSW_EF_SEARCH])
+                cursor.execute("SET ob_hnsw_ef_search = %s", [self.config.hnsw_ef_search])
             connection.select_db(self.config.database)
         except pymysql.Error:
             connection.close()
