@@ -143,7 +143,7 @@ def report(doc_id: str):
     searcher = holder().searcher
     if doc_id not in searcher.reports:
         raise NotFound(f"There is no report with the id {doc_id!r}.")
-    record = searcher.reports[doc_id]
+    record = searcher.report(doc_id)
     chunks = [
         {"chunk_id": c.chunk_id, "section_id": c.section_id, "start": c.start, "end": c.end,
          "label": c.label, "sentences": [[s.start, s.end] for s in c.sentences]}

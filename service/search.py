@@ -18,7 +18,7 @@ from indexer.sentence_vectors import SentenceVectors
 from indexer.store import Generation, open_generation
 from indexer.tokenize import Tokenizer
 from service.areas import AREAS, area_named, area_tags
-from service.backends import RetrievalBackend, Scope
+from service.backends import SearchBackend, Scope
 from service.backends.embedded import EmbeddedBackend
 from service.errors import UnknownFilterValue
 from service.fusion import HYBRID_WEIGHTS, score_fusion
@@ -98,14 +98,16 @@ class Searcher:
     """Everything a query needs, loaded once from one index generation."""
 
     def __init__(self, data: Generation, embedder: Embedder, dense: DenseIndex, bm25: BM25Index,
-                 backend: RetrievalBackend | None = None):
+                 backend: SearchBackend | None = None):
         self.data = data
         self.embedder = embedder
         self.dense = dense
         self.bm25 = bm25
         # Where search() ranks: these files in this process, or an engine holding the same generation.
-        self.backend: RetrievalBackend = backend or EmbeddedBackend(bm25, dense)
+        self.backend: SearchBackend = backend or EmbeddedBackend(bm25, dense, data.chunks, data.reports)
         self.tokenizer = Tokenizer(data.manifest.get("domain_terms", []))
+        # The generation's local tables. What the API shows (hits, report pages) is read through the
+        # backend (report(), chunks_of(), chunk_by_id()); the answer layer's scans read these columns.
         self.chunks = data.chunks  # a ChunkTable: rows read from disk on demand
         self.reports = data.reports  # a ReportTable: metadata in memory, texts on disk
         self.generation = data.path.name if data.path else ""
@@ -169,16 +171,20 @@ class Searcher:
             raise KeyError(chunk_id)
         return row
 
+    def report(self, doc_id: str) -> dict:
+        """A report's whole record ({"meta", "original", "sections", "problems", "terms"}), from the backend."""
+        return self.backend.report(doc_id)
+
     def chunk_by_id(self, chunk_id: str) -> Chunk | None:
         row = self.chunks.row_of(chunk_id)
-        return None if row is None else self.chunks[row]
+        return None if row is None else self.backend.chunks([row])[0]
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
-        """A report's chunks in order."""
-        return [self.chunks[int(row)] for row in self.chunks.rows_of_doc(doc_id)]
+        """A report's chunks in order, from the backend."""
+        return self.backend.chunks(self.chunks.rows_of_doc(doc_id).tolist())
 
     def _normalize_report(self, doc_id: str) -> NormalizedText:
-        return normalize(self.reports[doc_id]["original"])
+        return normalize(self.report(doc_id)["original"])
 
     def normalized(self, doc_id: str) -> NormalizedText:
         """The normalised text of a report with its offset map (cached)."""
@@ -325,8 +331,8 @@ class Searcher:
         dense_rank = {i: r for r, i in enumerate(dense_ids, start=1)}
         query_terms = set(tokens)
         hits = []
-        for rank, (row, score) in enumerate(fused[:k], start=1):
-            chunk = self.chunks[row]
+        shown = fused[:k]
+        for rank, ((row, score), chunk) in enumerate(zip(shown, self.backend.chunks([r for r, _ in shown])), start=1):
             hits.append(
                 Hit(
                     chunk=chunk,

@@ -72,24 +72,36 @@ def _tokens(generation: Path, text: str) -> list[str]:
     return Tokenizer(open_generation(generation).manifest["domain_terms"]).tokens(normalize(text).text)
 
 
-def test_every_chunk_and_report_is_loaded(store, generation, chunks):
-    rows = store.chunk_rows(list(range(len(chunks) + 1)))
-    assert [row["row_id"] for row in rows] == list(range(len(chunks)))
-    assert [row["chunk_id"] for row in rows] == [chunk.chunk_id for chunk in chunks]
-    assert rows[3]["text"] == chunks[3].text and rows[3]["section_path"] == list(chunks[3].section_path)
-    assert store.report_metas() == dict(open_generation(generation).reports.metas())
+def test_every_chunk_and_report_is_read_back_as_it_was_built(store, generation, chunks):
+    read = store.chunks(list(range(len(chunks) + 1)))
+    assert sorted(read) == list(range(len(chunks)))  # the row past the end is not there
+    assert [read[row] for row in range(len(chunks))] == list(chunks)  # every field of every Chunk
+    reports = open_generation(generation).reports
+    assert store.report_metas() == dict(reports.metas())
+    assert all(store.report_record(doc_id) == reports[doc_id] for doc_id in reports)
+    assert store.report_record("no-such-report") is None
 
 
-def test_chunk_rows_come_in_the_order_asked(store):
-    assert [row["row_id"] for row in store.chunk_rows([5, 2, 9])] == [5, 2, 9]
-    assert store.chunk_rows([]) == []
+def test_chunks_of_no_rows_is_empty(store):
+    assert store.chunks([]) == {}
+
+
+def test_the_configured_ef_search_is_what_the_engine_uses(engine):
+    for ef in (64, 333):
+        probe = SeekdbStore(SeekdbConfig(address=engine.address, hnsw_ef_search=ef))
+        try:
+            assert probe.variable("ob_hnsw_ef_search") == str(ef)
+        finally:
+            probe.close()
+    with pytest.raises(ValueError, match="positive number"):
+        SeekdbConfig(hnsw_ef_search=0)
 
 
 def test_bm25_puts_a_chunk_with_the_distinctive_term_first(store, generation):
     hits = store.bm25_top_k(_tokens(generation, "商圈微法庭"), 5)
     assert hits and [score for _, score in hits] == sorted((score for _, score in hits), reverse=True)
-    first = store.chunk_rows([hits[0][0]])[0]
-    assert "商圈微法庭" in first["text"] and first["doc_id"] == DOC_YUEHAI
+    first = store.chunks([hits[0][0]])[hits[0][0]]
+    assert "商圈微法庭" in first.text and first.doc_id == DOC_YUEHAI
 
 
 def test_bm25_of_no_tokens_is_empty(store):
@@ -114,14 +126,14 @@ def test_filters_keep_to_the_issuer_asked(store, generation):
     where = Where(issuer=issuer)
     for hits in (store.bm25_top_k(_tokens(generation, "法治政府建设"), 10, where), store.dense_top_k(vector, 10, where)):
         assert len(hits) == 10
-        assert {row["doc_id"] for row in store.chunk_rows([row_id for row_id, _ in hits])} <= docs_of_issuer
+        assert {chunk.doc_id for chunk in store.chunks([row_id for row_id, _ in hits]).values()} <= docs_of_issuer
 
 
 def test_year_level_and_region_filters_combine(store, generation):
     meta = store.report_metas()[DOC_YUEHAI]
     where = Where(level=meta["level"], region=meta["district"], year=meta["year"])
     hits = store.dense_top_k(np.load(generation / "vectors.npy")[0], 5, where)
-    assert hits and {row["doc_id"] for row in store.chunk_rows([r for r, _ in hits])} == {DOC_YUEHAI}
+    assert hits and {chunk.doc_id for chunk in store.chunks([r for r, _ in hits]).values()} == {DOC_YUEHAI}
     assert store.dense_top_k(np.load(generation / "vectors.npy")[0], 5, Where(year=1900)) == []
 
 
@@ -130,7 +142,7 @@ def test_a_hostile_filter_value_matches_nothing_and_harms_nothing(store, generat
     assert store.dense_top_k(vector, 5, Where(issuer=HOSTILE)) == []
     assert store.bm25_top_k(_tokens(generation, "法治"), 5, Where(region=HOSTILE)) == []
     assert store.bm25_top_k([HOSTILE, "'); DROP TABLE chunks; --"], 5) == []
-    assert len(store.chunk_rows(list(range(len(chunks))))) == len(chunks)
+    assert len(store.chunks(list(range(len(chunks))))) == len(chunks)
 
 
 def test_fulltext_words_are_single_distinct_words_the_parser_keeps():
@@ -170,4 +182,4 @@ def test_without_an_address_the_store_starts_and_stops_its_own_engine(tmp_path):
 def test_a_data_directory_in_use_fails_with_a_sentence_and_leaves_its_engine_alone(engine, store):
     with pytest.raises(EngineUnavailable, match=r"^seekdb exited .* another seekdb may be using that directory"):
         start_local_engine(engine.data_dir)
-    assert store.ping() and store.chunk_rows([0])
+    assert store.ping() and store.chunks([0])

@@ -129,6 +129,15 @@ def test_answers_name_the_same_places_as_on_embedded(service, client):
         assert theirs["answer"] == ours["answer"]
 
 
+def test_report_pages_read_from_the_engine_are_the_embedded_ones(service, client):
+    doc_ids = [row["doc_id"] for row in client.get("/api/reports").get_json()["reports"]]
+    assert len(doc_ids) == 5
+    for doc_id in doc_ids:
+        status, theirs = _get(f"{service.base}/api/reports/{doc_id}")
+        assert status == 200 and theirs == client.get(f"/api/reports/{doc_id}").get_json()
+    assert _get(f"{service.base}/api/reports/no-such-report")[0] == 404
+
+
 def test_an_engine_down_during_a_request_is_a_503_sentence_and_recovers_by_itself(built_index, tmp_path):
     engine = start_local_engine(tmp_path / "data")
     svc = Service(built_index, tmp_path / "service.log", address=engine.address)

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 START_RETRY_SECONDS = 2.0
 # The layout of a generation's tables (indexer/seekdb/schema.py); a database loaded with another is loaded again.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _NAME_SAFE = re.compile(r"[^A-Za-z0-9_]")
 
 

@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from indexer.bm25 import BM25Index
 from indexer.errors import CorruptIndex
-from indexer.records import Chunk
+from indexer.records import Chunk, Span
 from indexer.store import Generation
 
 MAX_WORD = 84  # the longest word the `space` parser indexes (its max_token_size is at most 84)
@@ -28,20 +28,24 @@ SCHEMA = (
     # Each full-text word's document frequency, so that a query can leave its commonest words out of the
     # candidate scan (they still count in the score): see SeekdbStore.bm25_top_k.
     "CREATE TABLE terms (word VARCHAR(128) PRIMARY KEY, chunks BIGINT)",
+    # record_json: the report's whole record (metadata, published text, outline, problem spans, terms).
     """CREATE TABLE reports (doc_id VARCHAR(128) PRIMARY KEY, issuer VARCHAR(255), level VARCHAR(16),
-        region VARCHAR(255), year INT NULL, title VARCHAR(1024), meta_json LONGTEXT)""",
+        region VARCHAR(255), year INT NULL, title VARCHAR(1024), meta_json LONGTEXT, record_json LONGTEXT)""",
     """CREATE TABLE chunks (row_id BIGINT PRIMARY KEY, doc_id VARCHAR(128) NOT NULL, chunk_id VARCHAR(255) NOT NULL,
-        section_label VARCHAR(64), section_path TEXT, start_offset INT, end_offset INT,
+        section_id VARCHAR(255), section_label VARCHAR(64), section_path TEXT, start_offset INT, end_offset INT,
+        sentences LONGTEXT, search_text LONGTEXT,
         issuer VARCHAR(255), level VARCHAR(16), province VARCHAR(64), city VARCHAR(64), district VARCHAR(64),
         year INT NULL, text LONGTEXT, tokens LONGTEXT, bm25_weights JSON, embedding VECTOR({dim}),
         FULLTEXT INDEX chunks_tokens (tokens) WITH PARSER space PARSER_PROPERTIES=(min_token_size=1, max_token_size=84),
         VECTOR INDEX chunks_embedding (embedding) WITH (DISTANCE=inner_product, TYPE=hnsw, LIB=vsag))""",
 )
 # REPLACE rather than INSERT: a load cut short, or a batch retried after a lost connection, can run again.
-PUT_REPORT = "REPLACE INTO reports VALUES (%s, %s, %s, %s, %s, %s, %s)"
+PUT_REPORT = "REPLACE INTO reports VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 PUT_TERM = "REPLACE INTO terms VALUES (%s, %s)"
-PUT_CHUNK = "REPLACE INTO chunks VALUES (" + ", ".join(["%s"] * 17) + ")"
-CHUNK_COLUMNS = ("row_id", "chunk_id", "doc_id", "section_label", "section_path", "start_offset", "end_offset", "text")
+PUT_CHUNK = "REPLACE INTO chunks VALUES (" + ", ".join(["%s"] * 20) + ")"
+# What a Chunk record is read back from (chunk_from_columns), row_id first.
+CHUNK_COLUMNS = ("row_id", "chunk_id", "doc_id", "section_id", "section_path", "section_label", "start_offset",
+                 "end_offset", "text", "search_text", "sentences")
 
 
 def fulltext_word(token: str) -> str:
@@ -66,9 +70,11 @@ def vector_bytes(vector: np.ndarray) -> bytes:
     return np.ascontiguousarray(vector, dtype="<f4").tobytes()
 
 
-def report_row(doc_id: str, meta: dict) -> tuple:
+def report_row(doc_id: str, record: dict) -> tuple:
+    """The reports row of one report's whole record ({"meta", "original", "sections", ...})."""
+    meta = record["meta"]
     return (doc_id, meta.get("issuer"), meta.get("level"), meta.get("region"), meta.get("year"),
-            meta.get("title"), json.dumps(meta, ensure_ascii=False))
+            meta.get("title"), json.dumps(meta, ensure_ascii=False), json.dumps(record, ensure_ascii=False))
 
 
 def chunk_row(row_id: int, chunk: Chunk, tokens: list[str], vector: np.ndarray, meta: dict,
@@ -80,8 +86,9 @@ def chunk_row(row_id: int, chunk: Chunk, tokens: list[str], vector: np.ndarray, 
     path member), so that seekdb's full-text scan proposes candidates and the service scores them
     exactly as the embedded backend does.
     """
-    return (row_id, chunk.doc_id, chunk.chunk_id, chunk.label, json.dumps(list(chunk.section_path), ensure_ascii=False),
-            chunk.start, chunk.end, meta.get("issuer"), meta.get("level"), meta.get("province"), meta.get("city"),
+    return (row_id, chunk.doc_id, chunk.chunk_id, chunk.section_id, chunk.label,
+            json.dumps(list(chunk.section_path), ensure_ascii=False), chunk.start, chunk.end,
+            json.dumps([[span.start, span.end] for span in chunk.sentences]), chunk.search_text, meta.get("issuer"), meta.get("level"), meta.get("province"), meta.get("city"),
             meta.get("district"), meta.get("year"), chunk.text, " ".join(fulltext_word(t) for t in tokens),
             json.dumps(weights, ensure_ascii=False), vector_bytes(vector))
 
@@ -93,8 +100,18 @@ def generation_term_rows(generation: Generation) -> Iterator[tuple]:
         yield fulltext_word(token), int(df)
 
 
-def generation_report_rows(generation: Generation) -> list[tuple]:
-    return [report_row(doc_id, meta) for doc_id, meta in generation.reports.metas().items()]
+def generation_report_rows(generation: Generation) -> Iterator[tuple]:
+    """The reports rows of a generation, one report's record read at a time."""
+    for doc_id in generation.reports:
+        yield report_row(doc_id, generation.reports[doc_id])
+
+
+def chunk_from_columns(columns: tuple) -> Chunk:
+    """The Chunk record stored in a chunks row, from its CHUNK_COLUMNS (row_id first, not part of it)."""
+    _, chunk_id, doc_id, section_id, section_path, label, start, end, text, search_text, sentences = columns
+    return Chunk(chunk_id=chunk_id, doc_id=doc_id, section_id=section_id or "", section_path=tuple(json.loads(section_path)),
+                 label=label or "", start=int(start), end=int(end), text=text, search_text=search_text,
+                 sentences=tuple(Span(int(a), int(b)) for a, b in json.loads(sentences)))
 
 
 def generation_chunk_rows(generation: Generation) -> Iterator[tuple]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pymysql
 
+from indexer.records import Chunk
 from indexer.seekdb.engine import EngineUnavailable, LocalEngine, start_local_engine
 from indexer.seekdb.schema import (
     CHUNK_COLUMNS,
@@ -18,6 +19,7 @@ from indexer.seekdb.schema import (
     PUT_REPORT,
     PUT_TERM,
     SCHEMA,
+    chunk_from_columns,
     fulltext_word,
     generation_chunk_rows,
     generation_report_rows,
@@ -28,6 +30,7 @@ from indexer.store import open_generation
 
 COMMON_SHARE = 0.05  # a word in more of the chunks than this is left out of the candidate scan ...
 PRUNE_FROM_CHUNKS = 50_000  # ... in generations this large (on small ones it cost our paraphrases 0.06 MRR)
+REPORT_BATCH = 20  # reports written per statement (a record holds the whole published text)
 CANDIDATES = 3  # full-text candidates read per result, rescored with our BM25 (see bm25_top_k)
 HNSW_EF_SEARCH = 200  # the engine's default of 64 loses recall@10 on 384-dimensional vectors
 CONNECTION_LOST = frozenset({0, 2003, 2006, 2013, 2055})  # closed, refused, gone away, lost
@@ -148,7 +151,9 @@ class SeekdbStore:
         Only one batch of rows is in memory at a time (see generation_chunk_rows).
         """
         generation = open_generation(Path(folder))
-        self._run(PUT_REPORT, generation_report_rows(generation), many=True)
+        reports = generation_report_rows(generation)
+        while group := list(islice(reports, REPORT_BATCH)):
+            self._run(PUT_REPORT, group, many=True)
         terms = generation_term_rows(generation)
         while group := list(islice(terms, batch * 10)):
             self._run(PUT_TERM, group, many=True)
@@ -187,6 +192,11 @@ class SeekdbStore:
         """Record the load as finished: done last, after every row is in."""
         self._run("CREATE TABLE load_done (chunks BIGINT, schema_version INT)")
         self._run("INSERT INTO load_done VALUES (%s, %s)", [int(chunks), int(schema_version)])
+
+    def variable(self, name: str) -> str | None:
+        """The value of one of this session's system variables as the engine reports it (None if unknown)."""
+        rows = self._run("SHOW VARIABLES LIKE %s", [name])
+        return rows[0][1] if rows else None
 
     def databases(self) -> list[str]:
         return [row[0] for row in self._run("SHOW DATABASES")]
@@ -246,20 +256,22 @@ class SeekdbStore:
             + " ORDER BY distance APPROXIMATE LIMIT %s", [vector_bytes(vector), *args, int(k)])
         return [(int(row_id), -float(distance)) for row_id, distance in rows]
 
-    def chunk_rows(self, row_ids: list[int]) -> list[dict]:
-        """The stored chunks with these row_ids, in the order asked (unknown ids are left out)."""
+    def chunks(self, row_ids: list[int]) -> dict[int, Chunk]:
+        """The stored Chunk records of these row_ids, by row_id (unknown ids are left out)."""
         if not row_ids:
-            return []
+            return {}
         rows = self._run(f"SELECT {', '.join(CHUNK_COLUMNS)} FROM chunks WHERE row_id IN %s",
                          [tuple(int(row_id) for row_id in row_ids)])
-        by_id = {row[0]: dict(zip(CHUNK_COLUMNS, row)) for row in rows}
-        for row in by_id.values():
-            row["section_path"] = json.loads(row["section_path"])
-        return [by_id[row_id] for row_id in row_ids if row_id in by_id]
+        return {int(row[0]): chunk_from_columns(row) for row in rows}
 
     def report_metas(self) -> dict[str, dict]:
         rows = self._run("SELECT doc_id, meta_json FROM reports ORDER BY doc_id")
         return {doc_id: json.loads(meta) for doc_id, meta in rows}
+
+    def report_record(self, doc_id: str) -> dict | None:
+        """A report's whole stored record ({"meta", "original", "sections", ...}), or None when there is none."""
+        rows = self._run("SELECT record_json FROM reports WHERE doc_id = %s", [doc_id])
+        return json.loads(rows[0][0]) if rows else None
 
     def _run(self, sql: str, args=None, many: bool = False) -> tuple:
         """Run one statement; a connection that died since the last call gets one retry on a new one."""

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from indexer.records import Chunk
 
 BACKENDS = ("embedded", "seekdb")
 
@@ -44,8 +47,9 @@ class Scope:
         return self.mask is None
 
 
-class RetrievalBackend(Protocol):
-    """The two rankings a hybrid search fuses, restricted to a scope, best first."""
+class SearchBackend(Protocol):
+    """Where a search runs and what it reads: the two rankings a hybrid search fuses (restricted to a
+    scope, best first), and the chunk and report records the API shows."""
 
     name: str
 
@@ -54,6 +58,12 @@ class RetrievalBackend(Protocol):
 
     def dense(self, vector: np.ndarray, k: int, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
         """Chunk rows and inner-product scores of the k nearest vectors."""
+
+    def chunks(self, rows: Sequence[int]) -> list[Chunk]:
+        """The chunk records at these table rows, in the order asked (IndexError for a row it does not hold)."""
+
+    def report(self, doc_id: str) -> dict:
+        """A report's whole record ({"meta", "original", "sections", "problems", "terms"}); KeyError when unknown."""
 
     def ping(self) -> bool:
         """Whether it can answer now (the embedded files always can)."""

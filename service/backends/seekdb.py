@@ -1,5 +1,6 @@
 """The seekdb backend: BM25 and vector top-k from OceanBase's engine, one database per index generation
-(indexer/seekdb/generations.py loads them).
+(indexer/seekdb/generations.py loads them), and the chunk and report records a search or a report page
+shows, read from the same database (the most recent few kept: a generation's records never change).
 
 Each request thread gets its own connection (PyMySQL connections are not shared between threads,
 nor across gunicorn's fork). A lost engine raises EngineUnavailable, which the API turns into a
@@ -9,15 +10,20 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
+from indexer.records import Chunk
 from indexer.seekdb import SeekdbConfig, SeekdbStore, Where
 from indexer.seekdb.generations import database_for
 from service.backends.base import Scope
 
+CHUNK_CACHE = 4096  # chunk records kept, as the embedded chunk table keeps
+REPORT_CACHE = 64  # report records kept (each holds a whole published text)
 OVERFETCH = 4  # candidates asked per result when the engine cannot apply the whole filter (task areas)
 
 
@@ -28,17 +34,19 @@ class SeekdbBackend:
 
     def __init__(self, config: SeekdbConfig, folder: Path, chunks: int):
         self.config = replace(config, database=database_for(folder))
-        self.chunks = chunks
+        self.chunk_count = chunks
         self._local = threading.local()
         self._terms_lock = threading.Lock()
         self._term_frequencies: dict[str, int] | None = None
+        self._chunks = RecentRecords(CHUNK_CACHE)
+        self._reports = RecentRecords(REPORT_CACHE)
 
     def _store(self) -> SeekdbStore:
         store = getattr(self._local, "store", None)
         if store is None or getattr(self._local, "pid", None) != os.getpid():
             store = self._local.store = SeekdbStore(self.config)  # opens its connection on first use
             self._local.pid = os.getpid()
-            store.term_frequencies, store.chunk_count = self._terms(store), self.chunks
+            store.term_frequencies, store.chunk_count = self._terms(store), self.chunk_count
         return store
 
     def _terms(self, store: SeekdbStore) -> dict[str, int]:
@@ -70,8 +78,52 @@ class SeekdbBackend:
         found = self._store().dense_top_k(vector, self._depth(k, scope), self._where(scope))
         return self._within(found, k, scope)
 
+    def chunks(self, rows: Sequence[int]) -> list[Chunk]:
+        records = {row: self._chunks.get(row) for row in map(int, rows)}
+        missing = [row for row, chunk in records.items() if chunk is None]
+        if missing:
+            found = self._store().chunks(missing)
+            for row in missing:
+                if row not in found:
+                    raise IndexError(f"There is no chunk row {row}; the generation has {self.chunk_count} chunks.")
+                records[row] = found[row]
+                self._chunks.put(row, found[row])
+        return [records[int(row)] for row in rows]
+
+    def report(self, doc_id: str) -> dict:
+        record = self._reports.get(doc_id)
+        if record is None:
+            record = self._store().report_record(doc_id)
+            if record is None:
+                raise KeyError(doc_id)
+            self._reports.put(doc_id, record)
+        return record
+
     def ping(self) -> bool:
         return self._store().ping()
 
     def describe(self) -> dict:
         return {"backend": self.name, "engine": self.config.address, "database": self.config.database}
+
+
+class RecentRecords:
+    """The most recently read records of a generation, by key, shared by the request threads."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._records: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            record = self._records.get(key)
+            if record is not None:
+                self._records.move_to_end(key)
+            return record
+
+    def put(self, key, record) -> None:
+        with self._lock:
+            self._records[key] = record
+            self._records.move_to_end(key)
+            while len(self._records) > self.size:
+                self._records.popitem(last=False)
