@@ -215,3 +215,19 @@ def test_api_new_topic_keeps_the_place(client):
 ])
 def test_how_it_stands_is_not_how_it_is_done(question, expected):
     assert resolved(question, ("哪些地方推行简案快办？", "共有 1 个地方做过“推行简案快办”：坦洲镇[1]。")) == expected
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("它明年有什么打算？", "坦洲镇明年有什么打算？"),  # was 「坦洲镇明年有什么打算的情况如何？」
+    ("该镇下一步准备怎么做？", "坦洲镇下一步准备怎么做？"),
+    ("他们下一步打算做什么？", "坦洲镇下一步打算做什么？"),
+])
+def test_a_question_about_a_places_plans_keeps_its_plans_wording(question, expected):
+    assert resolved(question, ("哪些地方推行简案快办？", "共有 1 个地方做过“推行简案快办”：坦洲镇[1]。")) == expected
+
+
+def test_api_the_plans_of_one_place_then_of_another(client):
+    body = ask_all(client, ["哪些地方推行简案快办？", "它明年有什么打算？", "翠苑街道呢？"])
+    assert body["resolved_question"] == "翠苑街道明年有什么打算？"
+    assert body["kind"] == "plans" and [g["issuer"] for g in body["groups"]] == ["翠苑街道"]
+    assert body["answer"].startswith("翠苑街道的报告对下一步的安排：")

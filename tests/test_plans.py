@@ -5,6 +5,7 @@ from indexer.sections import LABEL_PLANS
 from service.answer import plans
 from service.answer.plans import answer_plans, lead_clause, plans_topic
 from service.answer.wording import plain
+from service.search import Filters
 from tests.conftest import assert_quotes_verbatim
 
 
@@ -72,6 +73,42 @@ def test_a_report_without_plans_says_so_and_cites_nothing(searcher, monkeypatch)
 ])
 def test_only_a_named_places_plans_without_a_figure_are_routed_to_plans(answerer, question, kind):
     assert answerer.answer(question).kind == kind
+
+
+@pytest.mark.parametrize("question, level", [
+    ("哪个街道明年打算做什么？", "街道"),
+    ("哪些地方下一步有什么计划？", ""),
+    ("Which places plan what for next year?", ""),
+])
+def test_which_places_plan_what_lists_every_place_in_scope_with_its_plans(answerer, searcher, question, level):
+    answer = answerer.answer(question)
+    in_scope = [m["issuer"] for m in searcher.metas().values() if not level or m["level"] == level]
+    assert answer.kind == "plans" and sorted(g.issuer for g in answer.groups) == sorted(in_scope)
+    for group in answer.groups:
+        assert 2 <= len(group.citations) <= plans.QUOTES
+        planned = {(r.start, r.end) for r in plans.plan_sentences(searcher, group.doc_id)}
+        for citation in group.citations:
+            assert (citation.start, citation.end) in planned  # quoted from the report's plans, as for one place
+            assert not citation.quote.startswith(("十三、", "五、"))  # never a part's own title
+    assert f"{len(in_scope)} 个地方的报告写明了下一步的安排" in answer.answer
+    assert_quotes_verbatim(searcher, answer.citations)
+
+
+def test_which_places_plan_what_counts_the_reports_without_plans(searcher, monkeypatch):
+    without = doc_of(searcher, "翠苑街道")
+    real = plans.plan_sentences
+    monkeypatch.setattr(plans, "plan_sentences", lambda s, doc_id: [] if doc_id == without else real(s, doc_id))
+    text, groups, filters = plans.answer_plans_in_scope(searcher, "哪些街道明年打算做什么？", Filters())
+    assert filters.level == "街道" and "翠苑街道" not in {g.issuer for g in groups} and len(groups) == 2
+    assert text.endswith("翠苑街道的报告没有写明。")
+    monkeypatch.setattr(plans, "plan_sentences", lambda s, doc_id: [])
+    text, groups, _ = plans.answer_plans_in_scope(searcher, "哪些街道明年打算做什么？", Filters())
+    assert groups == [] and text == "在符合条件（街道）的 3 份报告中，没有报告写明下一步的安排。"
+
+
+def test_a_which_question_about_a_planned_practice_stays_a_which_question(answerer):
+    answer = answerer.answer("哪些地方明年要加强普法？")
+    assert answer.kind == "which" and "在下一步安排中写了“明年要加强普法”" in answer.answer
 
 
 def test_lead_clause_cuts_at_a_clause_end():

@@ -7,7 +7,7 @@ from service.answer.answer_cache import DEFAULT_SIZE, AnswerCache
 from service.answer.answer_types import expected_type
 from service.answer.facts import answer_fact, issuers_of, target_docs
 from service.answer.open_ended import answer_open, answer_place_by_meaning
-from service.answer.plans import answer_plans, asks_for_plans_of
+from service.answer.plans import answer_plans, answer_plans_in_scope, asks_for_plans_of, asks_for_plans_of_all
 from service.answer.questions import classify, mentioned_issuers
 from service.answer.records import Answer
 from service.answer.which import answer_which
@@ -42,7 +42,8 @@ class Answerer:
         kind = classify(resolved)
         named = mentioned_issuers(issuers_of(self.searcher), resolved)
         places = named or ([filters.issuer] if filters.issuer else [])
-        if kind != "which" and asks_for_plans_of(resolved, places) and _asks_no_figure(resolved):
+        every_place = kind == "which" and asks_for_plans_of_all(resolved)
+        if every_place or (kind != "which" and asks_for_plans_of(resolved, places) and _asks_no_figure(resolved)):
             kind = "plans"
         if kind == "open" and len(named) == 1 and not filters.issuer:
             # 「海珠区如何化解矛盾纠纷？」 asks about 海珠区: its passages, not everyone's.
@@ -52,6 +53,8 @@ class Answerer:
             text, groups, filters = answer_which(self.searcher, resolved, filters, exclude)
         elif kind == "fact":
             text, groups = answer_fact(self.searcher, resolved, filters)
+        elif every_place:
+            text, groups, filters = answer_plans_in_scope(self.searcher, resolved, filters, exclude)
         elif kind == "plans":
             text, groups = answer_plans(self.searcher, resolved, target_docs(self.searcher, resolved, filters, named))
         else:

@@ -16,18 +16,22 @@ from indexer.normalize import normalize
 from indexer.sections import LABEL_PLANS, label_for
 from service.answer.citing import group_of
 from service.answer.evidence import Evidence, SentenceRef, make_topic, score_sentence, sentence_table
-from service.answer.questions import strip_names
+from service.answer.questions import strip_names, which_topic_text
 from service.answer.records import Group
 from service.answer.verifier import asks_about_plans
+from service.answer.which import scope_text, which_scope
 from service.answer.wording import plain
-from service.search import Searcher
+from service.search import Filters, Searcher
 
 QUOTES = 3  # sentences quoted per place
+MISSING_NAMED = 5  # places without plans named in an answer about every place's plans; more are counted
 MIN_CHARS = 8  # a heading-like fragment shorter than this is not quoted alone
 # What a plans question is made of besides its topic: the plan words, the question words.
 _PLAN_SHAPE = re.compile(
-    r"下一步|下一年度?|下阶段|明年|来年|今后|未来|接下来|将来|计划|打算|准备|规划|安排|设想|思路|方向|重点|目标|拟|将要|要|将"
+    r"(?i)下一步|下一年度?|下阶段|明年|来年|今后|未来|接下来|将来|计划|打算|准备|规划|安排|设想|思路|方向|重点|目标|拟|将要|要|将"
     r"|做什么|干什么|做哪些|有什么|有哪些|有何|什么|哪些|怎么做|怎样做|如何|怎么|工作|方面|上|在|的|了|呢|吗|还|会|有|和|与|对"
+    r"|\b(?:plans?|planned|planning|intends?|will|going|next|coming|future|year|what|which|do|does|doing|are|is"
+    r"|they|it|its|their|to|for|the|of|in|on|about|have|has)\b"
 )
 
 
@@ -119,11 +123,9 @@ def lead_clause(quote: str, limit: int = 60) -> str:
     return text[:cut] if cut >= limit // 3 else text[:limit] + "…"
 
 
-def answer_plans(searcher: Searcher, question: str, places: list[tuple[str, str]]) -> tuple[str, list[Group]]:
-    """Each place's plans, quoted from its 下一步安排 part; places without one are said so."""
-    topic_text = plans_topic(question, [issuer for issuer, _ in places])
+def place_plans(searcher: Searcher, topic_text: str, places: list[tuple[str, str]]) -> tuple[list[Group], list[str]]:
+    """Each place's plans as a group (numbered across them), and the places whose report has no plans part."""
     groups: list[Group] = []
-    parts: list[str] = []
     missing: list[str] = []
     n = 1
     for issuer, doc_id in places:
@@ -135,14 +137,47 @@ def answer_plans(searcher: Searcher, question: str, places: list[tuple[str, str]
             chosen = sorted((r for _, r in _nearest(searcher, refs, topic_text)[:QUOTES]), key=lambda r: r.start)
         else:
             chosen = lead_items(refs)
-        evidence = [Evidence(r, 1.0, (), 1.0) for r in chosen]
-        group = group_of(searcher, doc_id, evidence, n)
-        groups.append(group)
-        items = "；".join(f"{lead_clause(c.quote)}[{c.n}]" for c in group.citations)
-        about = f"（{topic_text}）" if topic_text else ""
-        parts.append(f"{group.issuer}的报告对下一步的安排{about}：{items}")
-        n += len(evidence)
+        groups.append(group_of(searcher, doc_id, [Evidence(r, 1.0, (), 1.0) for r in chosen], n))
+        n += len(chosen)
+    return groups, missing
+
+
+def answer_plans(searcher: Searcher, question: str, places: list[tuple[str, str]]) -> tuple[str, list[Group]]:
+    """Each place's plans, quoted from its 下一步安排 part; places without one are said so."""
+    topic_text = plans_topic(question, [issuer for issuer, _ in places])
+    groups, missing = place_plans(searcher, topic_text, places)
+    about = f"（{topic_text}）" if topic_text else ""
+    parts = [f"{g.issuer}的报告对下一步的安排{about}：" + "；".join(f"{lead_clause(c.quote)}[{c.n}]" for c in g.citations)
+             for g in groups]
     text = "。".join(parts) + ("。" if parts else "")
     if missing:
         text += f"{'、'.join(missing)}的报告没有写明下一步的安排。"
     return text, groups
+
+
+def asks_for_plans_of_all(question: str) -> bool:
+    """「哪些街道明年打算做什么？」: a which-question about plans that names no practice asks for every place's plans
+    (「哪些地方明年要加强普法？」 names one, and is a which-question about plans)."""
+    return asks_about_plans(question) and not plans_topic(which_topic_text(question), [])
+
+
+def answer_plans_in_scope(searcher: Searcher, question: str, filters: Filters,
+                          exclude: tuple[str, ...] = ()) -> tuple[str, list[Group], Filters]:
+    """The plans of every place a which-question's scope holds (the level it names, the filters): the places
+    with a plans part, each with its lead items, and how many reports have none."""
+    filters, _, refusal = which_scope(searcher, question, filters)
+    if refusal:
+        return refusal, [], filters
+    metas = searcher.metas()
+    places = [(metas[d]["issuer"] or metas[d]["title"], d) for d in searcher.reports_matching(filters)
+              if metas[d]["issuer"] not in exclude]
+    groups, missing = place_plans(searcher, "", places)
+    scope = scope_text(searcher, filters, len(exclude))
+    if not groups:
+        return f"在{scope}中，没有报告写明下一步的安排。", [], filters
+    names = "、".join(f"{g.issuer or g.title}[{g.citations[0].n}]" for g in groups)
+    text = f"在{scope}中，{len(groups)} 个地方的报告写明了下一步的安排：{names}。"
+    if missing:
+        text += (f"{'、'.join(missing)}的报告没有写明。" if len(missing) <= MISSING_NAMED
+                 else f"其余 {len(missing)} 份报告没有写明。")
+    return text, groups, filters

@@ -136,4 +136,5 @@ def answer_which(searcher: Searcher, question: str, filters: Filters,
     if not groups:
         return (f"在{scope}中，没有找到做过“{shown}”的地方。", [], filters)
     names = "、".join(f"{g.issuer or g.title}[{g.citations[0].n}]" for g in groups)
-    return (f"在{scope}中，共有 {len(groups)} 个地方做过“{shown}”：{names}。", groups, filters)
+    did = "在下一步安排中写了" if asks_about_plans(question) else "做过"
+    return (f"在{scope}中，共有 {len(groups)} 个地方{did}“{shown}”：{names}。", groups, filters)
