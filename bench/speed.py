@@ -405,7 +405,7 @@ def rss_mb() -> float:
 
 
 def seekdb_timings(searcher, root: Path, queries: list[str], qvec: np.ndarray, exact: list[set[int]],
-                   ef_values: tuple[int, ...] = ()) -> dict:
+                   ef_values: tuple[int, ...] = (), partitions: int = 0) -> dict:
     """The same hybrid searches with the seekdb backend: load time, p50 / p95, and its dense recall@10;
     then, for each HNSW ef_search in `ef_values`, the dense recall@10 and dense top-10 p50 / p95 at it."""
     from indexer.seekdb.generations import LOCAL_ENGINES, engine_config, ensure_loaded
@@ -415,7 +415,7 @@ def seekdb_timings(searcher, root: Path, queries: list[str], qvec: np.ndarray, e
 
     folder = current_generation(root)
     try:
-        config = engine_config("", root / "seekdb")
+        config = replace(engine_config("", root / "seekdb"), partitions=partitions)
         t = time.monotonic()
         chunks = ensure_loaded(config, folder, batch=1000)
         load_s = time.monotonic() - t
@@ -433,7 +433,8 @@ def seekdb_timings(searcher, root: Path, queries: list[str], qvec: np.ndarray, e
         searcher.backend = embedded
         sweep = [seekdb_ef_row(replace(config, hnsw_ef_search=ef), folder, chunks, qvec, exact) for ef in ef_values]
         return {"load_s": load_s, "search_p50_ms": statistics.median(total), "search_p95_ms": percentile(total, 0.95),
-                "dense_recall@10": recall, "ef_search": config.hnsw_ef_search, "ef_sweep": sweep}
+                "dense_recall@10": recall, "ef_search": config.hnsw_ef_search, "ef_sweep": sweep,
+                "partitions": partitions}
     finally:
         LOCAL_ENGINES.stop_all()
 
@@ -457,7 +458,7 @@ def seekdb_ef_row(config, folder: Path, chunks: int, qvec: np.ndarray, exact: li
 
 
 def run_serve(n: int, data_path: Path, root: Path, rank_queries: int, with_seekdb: bool = False,
-              seekdb_ef: tuple[int, ...] = ()) -> dict:
+              seekdb_ef: tuple[int, ...] = (), seekdb_partitions: tuple[int, ...] = (0,)) -> dict:
     """Load the generation the way the service does (Searcher.load) and time queries; then recall."""
     import faiss
 
@@ -555,7 +556,7 @@ def run_serve(n: int, data_path: Path, root: Path, rank_queries: int, with_seekd
         got_f = [set(dense.search(v, 10, mask=keep)[0].tolist()) for v in qvec[:50]]
         sweep["filtered, every other chunk"] = {"recall@10": float(np.mean([len(a & b) / 10 for a, b in zip(exact_f, got_f)])), "ms": 0.0}
 
-    seek = seekdb_timings(searcher, root, queries, qvec, exact, seekdb_ef) if with_seekdb else {}
+    seek = [seekdb_timings(searcher, root, queries, qvec, exact, seekdb_ef, p) for p in seekdb_partitions] if with_seekdb else []
 
     # rank-bm25 on the same tokens, on a few queries only when large (it scores in Python).
     rank = {}
@@ -662,6 +663,9 @@ def main() -> int:
     parser.add_argument("--rank-queries", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--seekdb", action="store_true",
                         help="also load each generation into seekdb and time the same searches through it")
+    parser.add_argument("--seekdb-partitions", default="0",
+                        help="with --seekdb: the chunks table layouts to measure one after the other, as partition "
+                             "counts (0: one table; e.g. 0,8 compares one table with 8 hash partitions by report)")
     parser.add_argument("--seekdb-ef", default="",
                         help="with --seekdb: HNSW ef_search values (e.g. 200,400,800) at which to measure seekdb's "
                              "dense recall@10 and latency on the same loaded table")
@@ -674,7 +678,8 @@ def main() -> int:
         return 0
     if args.child == "serve":
         ef_values = tuple(int(v) for v in args.seekdb_ef.split(",") if v.strip())
-        print(json.dumps(run_serve(args.n, args.data, args.folder, args.rank_queries, args.seekdb, ef_values)))
+        layouts = tuple(int(v) for v in args.seekdb_partitions.split(",") if v.strip()) or (0,)
+        print(json.dumps(run_serve(args.n, args.data, args.folder, args.rank_queries, args.seekdb, ef_values, layouts)))
         return 0
     if args.child == "query":
         print(json.dumps(run_query_embedding(args.data)))
@@ -704,7 +709,8 @@ def main() -> int:
             rank_queries = 0 if n >= 1_000_000 else (5 if n >= 100_000 else 50)
             serve = run_child(["--child", "serve", "--n", str(n), "--data", str(data), "--folder", str(folder),
                                "--rank-queries", str(rank_queries)]
-                              + (["--seekdb", "--seekdb-ef", args.seekdb_ef] if args.seekdb else []))
+                              + (["--seekdb", "--seekdb-ef", args.seekdb_ef, "--seekdb-partitions", args.seekdb_partitions]
+                                 if args.seekdb else []))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         row = {"build": build, "serve": serve}
@@ -740,9 +746,9 @@ def print_size(row: dict, query: dict) -> None:
           f"(p95 {s['bm25_p95_ms']:.2f}), dense top-100 {s['dense_p50_ms']:.2f} ms (p95 {s['dense_p95_ms']:.2f}), "
           f"fusion {s['fuse_p50_ms']:.2f} ms, read + highlight 10 hits {s['hits_p50_ms']:.2f} ms (caches cleared)")
     print(f"   with the real query embedding added: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-    if s.get("seekdb"):
-        k = s["seekdb"]
-        print(f"   the same searches through seekdb (loaded in {k['load_s']:.0f} s): p50 {k['search_p50_ms']:.1f} ms, "
+    for k in s.get("seekdb") or []:
+        layout = f"{k['partitions']} partitions by report" if k.get("partitions") else "one table"
+        print(f"   the same searches through seekdb ({layout}, loaded in {k['load_s']:.0f} s): p50 {k['search_p50_ms']:.1f} ms, "
               f"p95 {k['search_p95_ms']:.1f} ms (embedded {s['search_p50_ms']:.1f} / {s['search_p95_ms']:.1f}); "
               f"dense recall@10 vs exact as served: seekdb {k['dense_recall@10']:.3f} (ef_search {k['ef_search']}), "
               f"embedded {s['dense_recall@10']:.3f}")

@@ -49,16 +49,18 @@ def engine(tmp_path_factory):
     engine.stop()
 
 
-def _loaded_store(address: str, folder: Path) -> SeekdbStore:
-    store = SeekdbStore(SeekdbConfig(address=address))
+def _loaded_store(address: str, folder: Path, partitions: int = 0) -> SeekdbStore:
+    store = SeekdbStore(SeekdbConfig(address=address, database=f"fazhi_p{partitions}", partitions=partitions))
     store.create_schema(np.load(folder / "vectors.npy", mmap_mode="r").shape[1])
     store.load_generation(folder, batch=7)  # small batches, so several are written
     return store
 
 
-@pytest.fixture(scope="module")
-def store(engine, generation):
-    store = _loaded_store(engine.address, generation)
+# Every query test runs on one table and on a table hash-partitioned by report, as an OceanBase
+# cluster would hold it.
+@pytest.fixture(scope="module", params=[0, 4], ids=["one-table", "4-partitions"])
+def store(engine, generation, request):
+    store = _loaded_store(engine.address, generation, request.param)
     yield store
     store.close()
 
@@ -80,6 +82,10 @@ def test_every_chunk_and_report_is_read_back_as_it_was_built(store, generation, 
     assert store.report_metas() == dict(reports.metas())
     assert all(store.report_record(doc_id) == reports[doc_id] for doc_id in reports)
     assert store.report_record("no-such-report") is None
+
+
+def test_the_chunks_table_is_partitioned_as_configured(store):
+    assert store.partitions_of("chunks") == store.config.partitions
 
 
 def test_chunks_of_no_rows_is_empty(store):
@@ -183,3 +189,41 @@ def test_a_data_directory_in_use_fails_with_a_sentence_and_leaves_its_engine_alo
     with pytest.raises(EngineUnavailable, match=r"^seekdb exited .* another seekdb may be using that directory"):
         start_local_engine(engine.data_dir)
     assert store.ping() and store.chunks([0])
+
+
+def test_a_generation_loaded_with_other_partitions_is_loaded_again(engine, generation):
+    from dataclasses import replace
+
+    from indexer.seekdb.generations import database_for, ensure_loaded
+
+    config = SeekdbConfig(address=engine.address)
+    chunks = ensure_loaded(config, generation)
+    for partitions in (2, 2, 0):  # the second 2 finds its own finished load and keeps it
+        assert ensure_loaded(replace(config, partitions=partitions), generation) == chunks
+        probe = SeekdbStore(replace(config, database=database_for(generation)))
+        try:
+            assert probe.partitions_of("chunks") == partitions
+            assert probe.load_mark() == (chunks, probe.load_mark()[1], partitions)
+        finally:
+            probe.close()
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("FAZHI_SEEKDB_PARTITIONS", "many"), ("FAZHI_SEEKDB_PARTITIONS", "-4"), ("FAZHI_SEEKDB_EF_SEARCH", "0"),
+])
+def test_a_bad_engine_setting_is_a_sentence_naming_it(monkeypatch, tmp_path, variable, value):
+    from indexer.seekdb.engine import EngineSettingError
+    from indexer.seekdb.generations import engine_config
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(EngineSettingError, match=f"^{variable} must be a whole number of at least"):
+        engine_config("127.0.0.1:1", tmp_path)
+
+
+def test_engine_settings_come_from_the_environment(monkeypatch, tmp_path):
+    from indexer.seekdb.generations import engine_config
+
+    monkeypatch.setenv("FAZHI_SEEKDB_PARTITIONS", "16")
+    monkeypatch.setenv("FAZHI_SEEKDB_EF_SEARCH", "640")
+    config = engine_config("127.0.0.1:1", tmp_path)
+    assert (config.partitions, config.hnsw_ef_search, config.address) == (16, 640, "127.0.0.1:1")

@@ -24,6 +24,10 @@ class EngineUnavailable(Exception):
     """The seekdb engine cannot be started or reached; the message says where and what to do."""
 
 
+class EngineSettingError(EngineUnavailable):
+    """A seekdb setting (an environment variable) is not one it can be used with; the message names it."""
+
+
 @dataclass
 class LocalEngine:
     """A seekdb server process this program started, listening on `port`."""

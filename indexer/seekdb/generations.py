@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from indexer.seekdb.engine import EngineUnavailable, LocalEngine, start_local_engine
-from indexer.seekdb.store import SeekdbConfig, SeekdbStore
+from indexer.seekdb.engine import EngineSettingError, EngineUnavailable, LocalEngine, start_local_engine
+from indexer.seekdb.store import HNSW_EF_SEARCH, SeekdbConfig, SeekdbStore
 
 log = logging.getLogger(__name__)
 
@@ -78,10 +78,27 @@ LOCAL_ENGINES = LocalEngines()
 
 
 def engine_config(address: str, data_dir: Path) -> SeekdbConfig:
-    """The engine to use: the one at `address`, or one this process starts on `data_dir` when none is given."""
+    """The engine to use: the one at `address`, or one this process starts on `data_dir` when none is given.
+
+    FAZHI_SEEKDB_USER / _PASSWORD log in; FAZHI_SEEKDB_PARTITIONS partitions the chunks tables it creates
+    by report; FAZHI_SEEKDB_EF_SEARCH sets the HNSW candidates per vector query.
+    """
+    partitions = _whole_number("FAZHI_SEEKDB_PARTITIONS", 0, 0)  # read before an engine is started for nothing
+    ef_search = _whole_number("FAZHI_SEEKDB_EF_SEARCH", HNSW_EF_SEARCH, 1)
     return SeekdbConfig(address=address or LOCAL_ENGINES.address(data_dir), data_dir=Path(data_dir),
                         user=os.environ.get("FAZHI_SEEKDB_USER") or "root",
-                        password=os.environ.get("FAZHI_SEEKDB_PASSWORD", ""))
+                        password=os.environ.get("FAZHI_SEEKDB_PASSWORD", ""),
+                        partitions=partitions, hnsw_ef_search=ef_search)
+
+
+def _whole_number(variable: str, default: int, least: int) -> int:
+    value = os.environ.get(variable, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < least:
+        raise EngineSettingError(f"{variable} must be a whole number of at least {least} (such as {default or 8}), "
+                                 f"not {value!r}.")
+    return int(value)
 
 
 def wait_for_engine(config: SeekdbConfig, patience: float) -> None:
@@ -106,7 +123,7 @@ def ensure_loaded(config: SeekdbConfig, folder: Path, batch: int = 500) -> int:
     store = SeekdbStore(replace(config, database=database_for(folder)))
     try:
         mark = store.load_mark()
-        if mark is not None and mark[1] == SCHEMA_VERSION:
+        if mark is not None and mark[1:] == (SCHEMA_VERSION, config.partitions):
             return mark[0]
         started = time.monotonic()
         dim = np.load(folder / "vectors.npy", mmap_mode="r").shape[1]

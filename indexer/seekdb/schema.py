@@ -31,14 +31,31 @@ SCHEMA = (
     # record_json: the report's whole record (metadata, published text, outline, problem spans, terms).
     """CREATE TABLE reports (doc_id VARCHAR(128) PRIMARY KEY, issuer VARCHAR(255), level VARCHAR(16),
         region VARCHAR(255), year INT NULL, title VARCHAR(1024), meta_json LONGTEXT, record_json LONGTEXT)""",
-    """CREATE TABLE chunks (row_id BIGINT PRIMARY KEY, doc_id VARCHAR(128) NOT NULL, chunk_id VARCHAR(255) NOT NULL,
+    """CREATE TABLE chunks (row_id BIGINT, doc_id VARCHAR(128) NOT NULL, chunk_id VARCHAR(255) NOT NULL,
         section_id VARCHAR(255), section_label VARCHAR(64), section_path TEXT, start_offset INT, end_offset INT,
         sentences LONGTEXT, search_text LONGTEXT,
         issuer VARCHAR(255), level VARCHAR(16), province VARCHAR(64), city VARCHAR(64), district VARCHAR(64),
         year INT NULL, text LONGTEXT, tokens LONGTEXT, bm25_weights JSON, embedding VECTOR({dim}),
         FULLTEXT INDEX chunks_tokens (tokens) WITH PARSER space PARSER_PROPERTIES=(min_token_size=1, max_token_size=84),
-        VECTOR INDEX chunks_embedding (embedding) WITH (DISTANCE=inner_product, TYPE=hnsw, LIB=vsag))""",
+        VECTOR INDEX chunks_embedding (embedding) WITH (DISTANCE=inner_product, TYPE=hnsw, LIB=vsag),
+        {primary_key}){partitioning}""",
 )
+
+
+def schema_statements(dim: int, partitions: int = 0) -> list[str]:
+    """The statements that replace a generation's tables with empty ones for vectors of `dim` floats.
+
+    With `partitions` > 0 the chunks table is hash-partitioned by report (a report's chunks stay in one
+    partition, so a filtered query touches few), as an OceanBase cluster spreads it over its observers;
+    the partitioning key must then be part of the primary key.
+    """
+    if partitions < 0:
+        raise ValueError(f"The number of partitions {partitions} must be 0 (none) or more.")
+    primary_key = "PRIMARY KEY (row_id, doc_id)" if partitions else "PRIMARY KEY (row_id)"
+    partitioning = f" PARTITION BY KEY(doc_id) PARTITIONS {int(partitions)}" if partitions else ""
+    return [statement.format(dim=int(dim), primary_key=primary_key, partitioning=partitioning) for statement in SCHEMA]
+
+
 # REPLACE rather than INSERT: a load cut short, or a batch retried after a lost connection, can run again.
 PUT_REPORT = "REPLACE INTO reports VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 PUT_TERM = "REPLACE INTO terms VALUES (%s, %s)"

@@ -18,12 +18,12 @@ from indexer.seekdb.schema import (
     PUT_CHUNK,
     PUT_REPORT,
     PUT_TERM,
-    SCHEMA,
     chunk_from_columns,
     fulltext_word,
     generation_chunk_rows,
     generation_report_rows,
     generation_term_rows,
+    schema_statements,
     vector_bytes,
 )
 from indexer.store import open_generation
@@ -47,8 +47,11 @@ class SeekdbConfig:
     user: str = "root"
     password: str = ""
     hnsw_ef_search: int = HNSW_EF_SEARCH  # candidates the HNSW index visits per vector query
+    partitions: int = 0  # hash partitions by report of a chunks table this program creates (0: one table)
 
     def __post_init__(self):
+        if self.partitions < 0:
+            raise ValueError(f"The number of seekdb partitions {self.partitions} must be 0 (none) or more.")
         if self.hnsw_ef_search < 1:
             raise ValueError(f"The HNSW ef_search {self.hnsw_ef_search} must be a positive number of candidates.")
         if not _DATABASE_NAME.fullmatch(self.database):
@@ -141,9 +144,9 @@ class SeekdbStore:
         return True
 
     def create_schema(self, dim: int) -> None:
-        """Replace the tables with empty ones for vectors of `dim` floats."""
-        for statement in SCHEMA:
-            self._run(statement.format(dim=int(dim)))
+        """Replace the tables with empty ones for vectors of `dim` floats (partitioned as configured)."""
+        for statement in schema_statements(dim, self.config.partitions):
+            self._run(statement)
 
     def load_generation(self, folder: Path, batch: int = 500) -> int:
         """Copy a generation's reports and chunks into the tables, `batch` chunks at a time; the chunk count.
@@ -175,14 +178,14 @@ class SeekdbStore:
             return rare
         return sorted(known, key=lambda w: self.term_frequencies[w])[:2] or words
 
-    def load_mark(self) -> tuple[int, int] | None:
-        """(chunks, schema version) of the finished load of this database, or None when there is none
-        (never loaded, a load cut short, or a layout without the mark's columns)."""
+    def load_mark(self) -> tuple[int, int, int] | None:
+        """(chunks, schema version, partitions) of the finished load of this database, or None when there is
+        none (never loaded, a load cut short, or a layout without the mark's columns)."""
         try:
-            rows = self._run("SELECT chunks, schema_version FROM load_done")
+            rows = self._run("SELECT chunks, schema_version, partitions FROM load_done")
         except pymysql.Error:  # no such table or column
             return None
-        return (int(rows[0][0]), int(rows[0][1])) if rows else None
+        return (int(rows[0][0]), int(rows[0][1]), int(rows[0][2])) if rows else None
 
     def clear_load_mark(self) -> None:
         """Forget a finished load: done first, so a load cut short from here on is never taken as done."""
@@ -190,13 +193,19 @@ class SeekdbStore:
 
     def mark_loaded(self, chunks: int, schema_version: int) -> None:
         """Record the load as finished: done last, after every row is in."""
-        self._run("CREATE TABLE load_done (chunks BIGINT, schema_version INT)")
-        self._run("INSERT INTO load_done VALUES (%s, %s)", [int(chunks), int(schema_version)])
+        self._run("CREATE TABLE load_done (chunks BIGINT, schema_version INT, partitions INT)")
+        self._run("INSERT INTO load_done VALUES (%s, %s, %s)", [int(chunks), int(schema_version), self.config.partitions])
 
     def variable(self, name: str) -> str | None:
         """The value of one of this session's system variables as the engine reports it (None if unknown)."""
         rows = self._run("SHOW VARIABLES LIKE %s", [name])
         return rows[0][1] if rows else None
+
+    def partitions_of(self, table: str) -> int:
+        """How many partitions a table of this database has (0: not partitioned)."""
+        rows = self._run("SELECT COUNT(PARTITION_NAME) FROM information_schema.PARTITIONS "
+                         "WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s", [self.config.database, table])
+        return int(rows[0][0]) if rows else 0
 
     def databases(self) -> list[str]:
         return [row[0] for row in self._run("SHOW DATABASES")]
