@@ -231,3 +231,12 @@ def test_api_the_plans_of_one_place_then_of_another(client):
     assert body["resolved_question"] == "翠苑街道明年有什么打算？"
     assert body["kind"] == "plans" and [g["issuer"] for g in body["groups"]] == ["翠苑街道"]
     assert body["answer"].startswith("翠苑街道的报告对下一步的安排：")
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("第二个呢？", "天水郡街道明年有什么工作打算？"),  # was 「…有什么工作打算的情况如何？」
+    ("那坦洲镇呢？", "坦洲镇明年有什么工作打算？"),
+])
+def test_a_place_picked_after_which_places_plan_what_asks_for_its_plans(question, expected):
+    listed = "在符合条件（街道）的 3 份报告中，3 个地方的报告写明了下一步的安排：粤海街道[1]、天水郡街道[4]、翠苑街道[7]。"
+    assert resolved(question, ("哪些街道明年有什么工作打算？", listed)) == expected

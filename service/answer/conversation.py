@@ -40,7 +40,7 @@ _WHICH = re.compile(r"(?:还有|另外还有)?(?P<phrase>(?:有)?(?:哪些|哪�
 # Question shapes other than which, tried in order; the first that matches is the shape.
 _SHAPES = (
     # 「它明年有什么打算？」: the plans of a place (the time words stay in the topic: 明年, 下一步).
-    ("plans", re.compile(r"(?:有什么|有何|有哪些|有啥|是什么|有)(?:打算|计划|安排|规划|设想)"
+    ("plans", re.compile(r"(?:有什么|有何|有哪些|有啥|是什么|有)(?:工作)?(?:打算|计划|安排|规划|设想)"
                          r"|(?:打算|计划|准备|将要?|要)(?:做什么|干什么|做哪些|怎么做|如何做|怎么干)")),
     ("how", re.compile(r"(?:是|都是|又是|具体)?(?:怎么(?!样)|怎样(?=[做开推落办实干搞])|如何)(?:做|开展|推进|落实|推行|办|实施|干|搞)?(?:的)?"
                        r"|(?:有|采取了?)(?:哪些|什么)(?:做法|举措|措施|经验|成效|亮点)")),
@@ -295,8 +295,14 @@ def resolve_against(question: str, state: State, known_places: list[str]) -> tup
     elif not places and shape != "which" and parts.elliptic and state.shape != "which":
         places = state.places
     if shape == "which" and places:
-        # 「海珠区呢？」 after a which-question asks how that place does it.
-        shape, shape_text = "state", ""
+        # 「海珠区呢？」 after a which-question asks how that place does it, or, after 「哪些街道明年有什么
+        # 打算？」, what it plans.
+        plans = dict(_SHAPES)["plans"].search(topic)
+        if plans:
+            shape, shape_text = "plans", plans.group(0)
+            topic = _clean_topic(topic[:plans.start()] + topic[plans.end():])
+        else:
+            shape, shape_text = "state", ""
     year, year_words = _year_of(parts, state)
     resolved = _assemble(places, year, year_words, topic, shape, shape_text)
     anchor = parts.year if parts.year is not None else state.anchor_year

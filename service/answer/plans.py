@@ -29,7 +29,7 @@ MIN_CHARS = 8  # a heading-like fragment shorter than this is not quoted alone
 # What a plans question is made of besides its topic: the plan words, the question words.
 _PLAN_SHAPE = re.compile(
     r"(?i)下一步|下一年度?|下阶段|明年|来年|今后|未来|接下来|将来|计划|打算|准备|规划|安排|设想|思路|方向|重点|目标|拟|将要|要|将"
-    r"|做什么|干什么|做哪些|有什么|有哪些|有何|什么|哪些|怎么做|怎样做|如何|怎么|工作|方面|上|在|的|了|呢|吗|还|会|有|和|与|对"
+    r"|做什么|干什么|做哪些|有什么|有哪些|有何|什么|哪些|怎么做|怎样做|如何|怎么|工作|方面|情况|上|在|的|了|呢|吗|还|会|有|和|与|对"
     r"|\b(?:plans?|planned|planning|intends?|will|going|next|coming|future|year|what|which|do|does|doing|are|is"
     r"|they|it|its|their|to|for|the|of|in|on|about|have|has)\b"
 )
