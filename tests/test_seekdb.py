@@ -227,3 +227,14 @@ def test_engine_settings_come_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("FAZHI_SEEKDB_EF_SEARCH", "640")
     config = engine_config("127.0.0.1:1", tmp_path)
     assert (config.partitions, config.hnsw_ef_search, config.address) == (16, 640, "127.0.0.1:1")
+
+
+def test_the_statement_timeout_is_set_on_the_engine_and_loads_get_a_long_one(engine):
+    from indexer.seekdb.generations import LOAD_STATEMENT_TIMEOUT
+
+    probe = SeekdbStore(SeekdbConfig(address=engine.address, statement_timeout=2.5))
+    try:
+        assert probe.variable("ob_query_timeout") == "2500000" and probe.variable("ob_trx_timeout") == "2500000"
+    finally:
+        probe.close()
+    assert LOAD_STATEMENT_TIMEOUT >= 300  # a batch on a busy engine outlasts the engine's default 10 s

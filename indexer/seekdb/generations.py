@@ -26,6 +26,9 @@ from indexer.seekdb.store import HNSW_EF_SEARCH, SeekdbConfig, SeekdbStore
 log = logging.getLogger(__name__)
 
 START_RETRY_SECONDS = 2.0
+# A batch write may take long on a busy engine: with the engine's 10 s, one batch of 1,000 rows timed out
+# beside a test suite (error 4012) and ended a 1M-chunk load at 384k chunks.
+LOAD_STATEMENT_TIMEOUT = 600.0
 # The layout of a generation's tables (indexer/seekdb/schema.py); a database loaded with another is loaded again.
 SCHEMA_VERSION = 4
 _NAME_SAFE = re.compile(r"[^A-Za-z0-9_]")
@@ -120,7 +123,7 @@ def wait_for_engine(config: SeekdbConfig, patience: float) -> None:
 
 def ensure_loaded(config: SeekdbConfig, folder: Path, batch: int = 500) -> int:
     """Load a generation into its database unless a finished load is there already; its chunk count."""
-    store = SeekdbStore(replace(config, database=database_for(folder)))
+    store = SeekdbStore(replace(config, database=database_for(folder), statement_timeout=LOAD_STATEMENT_TIMEOUT))
     try:
         mark = store.load_mark()
         if mark is not None and mark[1:] == (SCHEMA_VERSION, config.partitions):

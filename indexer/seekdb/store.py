@@ -48,6 +48,7 @@ class SeekdbConfig:
     password: str = ""
     hnsw_ef_search: int = HNSW_EF_SEARCH  # candidates the HNSW index visits per vector query
     partitions: int = 0  # hash partitions by report of a chunks table this program creates (0: one table)
+    statement_timeout: float = 10.0  # seconds one statement (and its transaction) may run: the engine's default
 
     def __post_init__(self):
         if self.partitions < 0:
@@ -313,13 +314,16 @@ class SeekdbStore:
 
     def _open_connection(self) -> pymysql.Connection:
         host, port = self.config.host_port()
+        wait = max(60, int(self.config.statement_timeout) + 30)  # the client outwaits the engine's own timeout
         connection = pymysql.connect(host=host, port=port, user=self.config.user, password=self.config.password,
-                                     charset="utf8mb4", autocommit=True, connect_timeout=5, read_timeout=60,
-                                     write_timeout=60)
+                                     charset="utf8mb4", autocommit=True, connect_timeout=5, read_timeout=wait,
+                                     write_timeout=wait)
         try:
             with connection.cursor() as cursor:
                 cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{self.config.database}`")
                 cursor.execute("SET ob_hnsw_ef_search = %s", [self.config.hnsw_ef_search])
+                timeout_us = int(self.config.statement_timeout * 1_000_000)
+                cursor.execute("SET ob_query_timeout = %s, ob_trx_timeout = %s", [timeout_us, timeout_us])
             connection.select_db(self.config.database)
         except pymysql.Error:
             connection.close()
