@@ -32,7 +32,10 @@ COMMON_SHARE = 0.05  # a word in more of the chunks than this is left out of the
 PRUNE_FROM_CHUNKS = 50_000  # ... in generations this large (on small ones it cost our paraphrases 0.06 MRR)
 REPORT_BATCH = 20  # reports written per statement (a record holds the whole published text)
 CANDIDATES = 3  # full-text candidates read per result, rescored with our BM25 (see bm25_top_k)
-HNSW_EF_SEARCH = 200  # the engine's default of 64 loses recall@10 on 384-dimensional vectors
+# HNSW candidates per vector query. Dense recall@10 against exact search at 500k chunks (bench/speed.py
+# --seekdb-ef, one loaded table): ef 200 0.937, 400 0.967, 800 0.987, 1600 0.988, dense top-10 p50 17-19 ms at
+# each; ef 200 gave 0.903 at 1M. The engine's default of 64 gives 0.933 at 10k already.
+HNSW_EF_SEARCH = 800
 CONNECTION_LOST = frozenset({0, 2003, 2006, 2013, 2055})  # closed, refused, gone away, lost
 _DATABASE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
