@@ -111,6 +111,19 @@ def test_a_which_question_about_a_planned_practice_stays_a_which_question(answer
     assert answer.kind == "which" and "在下一步安排中写了“明年要加强普法”" in answer.answer
 
 
+@pytest.mark.parametrize("question, issuer, topic", [
+    ("坦洲镇明年在调解纠纷上有什么想法？", "坦洲镇", "调解纠纷"),
+    ("天水郡街道下一步在化解矛盾上准备怎么做？", "天水郡街道", "化解矛盾"),
+])
+def test_plans_that_do_not_touch_the_topic_say_so_and_cite_nothing(answerer, searcher, question, issuer, topic):
+    doc_id = doc_of(searcher, issuer)
+    plan_texts = [plain(r.text) for r in plans.plan_sentences(searcher, doc_id)]
+    assert plan_texts and not any(w in t for t in plan_texts for w in ("矛盾", "纠纷", "调解", "化解"))
+    answer = answerer.answer(question)
+    assert answer.kind == "plans" and answer.groups == ()
+    assert answer.answer == f"{issuer}的报告在下一步安排中没有写到“{topic}”。"
+
+
 def test_lead_clause_cuts_at_a_clause_end():
     assert lead_clause("一是完善基层公共法律服务清单。") == "一是完善基层公共法律服务清单"
     long = "2024年，我区将坚持把习近平法治思想贯穿到法治建设全过程，围绕区委关于在六个方面要求，聚焦重点任务，推动更高效能的法治政府建设。"

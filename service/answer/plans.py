@@ -18,17 +18,19 @@ from service.answer.citing import group_of
 from service.answer.evidence import Evidence, SentenceRef, make_topic, score_sentence, sentence_table
 from service.answer.questions import strip_names, which_topic_text
 from service.answer.records import Group
+from service.answer.standing import standings
 from service.answer.verifier import asks_about_plans
 from service.answer.which import scope_text, which_scope
 from service.answer.wording import plain
 from service.search import Filters, Searcher
 
 QUOTES = 3  # sentences quoted per place
+RELATED_STANDING = 2.5  # standard deviations above the report's mean cosine: the fact rescue's rule (standing.py)
 MISSING_NAMED = 5  # places without plans named in an answer about every place's plans; more are counted
 MIN_CHARS = 8  # a heading-like fragment shorter than this is not quoted alone
 # What a plans question is made of besides its topic: the plan words, the question words.
 _PLAN_SHAPE = re.compile(
-    r"(?i)下一步|下一年度?|下阶段|明年|来年|今后|未来|接下来|将来|计划|打算|准备|规划|安排|设想|思路|方向|重点|目标|拟|将要|要|将"
+    r"(?i)下一步|下一年度?|下阶段|明年|来年|今后|未来|接下来|将来|计划|打算|准备|规划|安排|设想|想法|思路|方向|重点|目标|拟|将要|想要|想|要|将"
     r"|做什么|干什么|做哪些|有什么|有哪些|有何|什么|哪些|怎么做|怎样做|如何|怎么|工作|方面|情况|上|在|的|了|呢|吗|还|会|有|和|与|对"
     r"|\b(?:plans?|planned|planning|intends?|will|going|next|coming|future|year|what|which|do|does|doing|are|is"
     r"|they|it|its|their|to|for|the|of|in|on|about|have|has)\b"
@@ -123,10 +125,13 @@ def lead_clause(quote: str, limit: int = 60) -> str:
     return text[:cut] if cut >= limit // 3 else text[:limit] + "…"
 
 
-def place_plans(searcher: Searcher, topic_text: str, places: list[tuple[str, str]]) -> tuple[list[Group], list[str]]:
-    """Each place's plans as a group (numbered across them), and the places whose report has no plans part."""
+def place_plans(searcher: Searcher, topic_text: str,
+                places: list[tuple[str, str]]) -> tuple[list[Group], list[str], list[str]]:
+    """Each place's plans (on the topic, when there is one) as a group, numbered across them; the places
+    whose report has no plans part; and those whose plans say nothing on the topic."""
     groups: list[Group] = []
     missing: list[str] = []
+    off_topic: list[str] = []
     n = 1
     for issuer, doc_id in places:
         refs = plan_sentences(searcher, doc_id) if doc_id else []
@@ -134,22 +139,42 @@ def place_plans(searcher: Searcher, topic_text: str, places: list[tuple[str, str
             missing.append(issuer)
             continue
         if topic_text:
-            chosen = sorted((r for _, r in _nearest(searcher, refs, topic_text)[:QUOTES]), key=lambda r: r.start)
+            chosen = sorted(_about(searcher, doc_id, refs, topic_text)[:QUOTES], key=lambda r: r.start)
+            if not chosen:
+                off_topic.append(issuer)
+                continue
         else:
             chosen = lead_items(refs)
         groups.append(group_of(searcher, doc_id, [Evidence(r, 1.0, (), 1.0) for r in chosen], n))
         n += len(chosen)
-    return groups, missing
+    return groups, missing, off_topic
+
+
+def _about(searcher: Searcher, doc_id: str, refs: list[SentenceRef], topic_text: str) -> list[SentenceRef]:
+    """The plans sentences about a topic, nearest first: those holding one of its terms, or standing out by
+    meaning among all the report's sentences (as a fact's rescue does); none when the plans do not touch it."""
+    topic = make_topic(searcher, topic_text, drop_single_chars=True)
+    table = sentence_table(searcher)
+    everything = [ref for row in searcher.chunks.rows_of_doc(doc_id) for ref in table.sentences(int(row))]
+    standing = standings(searcher, everything, searcher.query_vector(normalize(topic_text).text)) if everything else {}
+
+    def touches(ref: SentenceRef) -> bool:
+        found = score_sentence(topic, ref.text)
+        return (found is not None and found.coverage > 0) or standing.get((ref.row, ref.index), 0.0) >= RELATED_STANDING
+
+    return [ref for _, ref in _nearest(searcher, refs, topic_text) if touches(ref)]
 
 
 def answer_plans(searcher: Searcher, question: str, places: list[tuple[str, str]]) -> tuple[str, list[Group]]:
     """Each place's plans, quoted from its 下一步安排 part; places without one are said so."""
     topic_text = plans_topic(question, [issuer for issuer, _ in places])
-    groups, missing = place_plans(searcher, topic_text, places)
+    groups, missing, off_topic = place_plans(searcher, topic_text, places)
     about = f"（{topic_text}）" if topic_text else ""
     parts = [f"{g.issuer}的报告对下一步的安排{about}：" + "；".join(f"{lead_clause(c.quote)}[{c.n}]" for c in g.citations)
              for g in groups]
     text = "。".join(parts) + ("。" if parts else "")
+    if off_topic:
+        text += f"{'、'.join(off_topic)}的报告在下一步安排中没有写到“{topic_text}”。"
     if missing:
         text += f"{'、'.join(missing)}的报告没有写明下一步的安排。"
     return text, groups
@@ -171,7 +196,7 @@ def answer_plans_in_scope(searcher: Searcher, question: str, filters: Filters,
     metas = searcher.metas()
     places = [(metas[d]["issuer"] or metas[d]["title"], d) for d in searcher.reports_matching(filters)
               if metas[d]["issuer"] not in exclude]
-    groups, missing = place_plans(searcher, "", places)
+    groups, missing, _ = place_plans(searcher, "", places)
     scope = scope_text(searcher, filters, len(exclude))
     if not groups:
         return f"在{scope}中，没有报告写明下一步的安排。", [], filters
