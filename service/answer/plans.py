@@ -103,19 +103,6 @@ def lead_items(refs: list[SentenceRef]) -> list[SentenceRef]:
     return (items if len(items) >= 2 else refs)[:QUOTES]
 
 
-def _nearest(searcher: Searcher, refs: list[SentenceRef], topic_text: str) -> list[tuple[float, SentenceRef]]:
-    """The plans sentences by closeness to a topic: its terms first, then meaning."""
-    topic = make_topic(searcher, topic_text, drop_single_chars=True)
-    lexical = [(score_sentence(topic, r.text), r) for r in refs]
-    scores = np.array([e.coverage if e is not None else 0.0 for e, _ in lexical])
-    if searcher.sentences is not None and refs:
-        sims = searcher.sentences.similarities(searcher.query_vector(normalize(topic_text).text),
-                                               searcher.sentences.ids_of(refs))
-        scores = scores + np.where(np.isfinite(sims), sims, 0.0)
-    order = np.argsort(-scores, kind="stable")
-    return [(float(scores[i]), refs[int(i)]) for i in order]
-
-
 def lead_clause(quote: str, limit: int = 60) -> str:
     """The opening of a quote, in clean Simplified Chinese, cut at a clause end near the limit."""
     text = plain(quote).rstrip("。；;，, ")
@@ -151,18 +138,21 @@ def place_plans(searcher: Searcher, topic_text: str,
 
 
 def _about(searcher: Searcher, doc_id: str, refs: list[SentenceRef], topic_text: str) -> list[SentenceRef]:
-    """The plans sentences about a topic, nearest first: those holding one of its terms, or standing out by
-    meaning among all the report's sentences (as a fact's rescue does); none when the plans do not touch it."""
+    """The plans sentences about a topic, nearest first (its terms' coverage plus meaning): those holding one
+    of its terms, or standing out by meaning among all the report's sentences (as a fact's rescue does);
+    none when the plans do not touch it."""
     topic = make_topic(searcher, topic_text, drop_single_chars=True)
+    coverage = np.array([e.coverage if (e := score_sentence(topic, r.text)) is not None else 0.0 for r in refs])
+    vector = searcher.query_vector(normalize(topic_text).text)
+    closeness = coverage.copy()
+    if searcher.sentences is not None and refs:
+        sims = searcher.sentences.similarities(vector, searcher.sentences.ids_of(refs))
+        closeness += np.where(np.isfinite(sims), sims, 0.0)
     table = sentence_table(searcher)
     everything = [ref for row in searcher.chunks.rows_of_doc(doc_id) for ref in table.sentences(int(row))]
-    standing = standings(searcher, everything, searcher.query_vector(normalize(topic_text).text)) if everything else {}
-
-    def touches(ref: SentenceRef) -> bool:
-        found = score_sentence(topic, ref.text)
-        return (found is not None and found.coverage > 0) or standing.get((ref.row, ref.index), 0.0) >= RELATED_STANDING
-
-    return [ref for _, ref in _nearest(searcher, refs, topic_text) if touches(ref)]
+    standing = standings(searcher, everything, vector) if everything else {}
+    touches = [c > 0 or standing.get((r.row, r.index), 0.0) >= RELATED_STANDING for c, r in zip(coverage, refs)]
+    return [refs[int(i)] for i in np.argsort(-closeness, kind="stable") if touches[int(i)]]
 
 
 def answer_plans(searcher: Searcher, question: str, places: list[tuple[str, str]]) -> tuple[str, list[Group]]:
