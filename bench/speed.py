@@ -410,7 +410,6 @@ def seekdb_timings(searcher, root: Path, queries: list[str], qvec: np.ndarray, e
     then, for each HNSW ef_search in `ef_values`, the dense recall@10 and dense top-10 p50 / p95 at it."""
     from indexer.seekdb.generations import LOCAL_ENGINES, engine_config, ensure_loaded
     from indexer.store import current_generation
-    from service.backends import Scope
     from service.backends.seekdb import SeekdbBackend
 
     folder = current_generation(root)
@@ -428,9 +427,8 @@ def seekdb_timings(searcher, root: Path, queries: list[str], qvec: np.ndarray, e
             t0 = time.perf_counter()
             searcher.search(q, k=10, mode="hybrid")
             total.append((time.perf_counter() - t0) * 1000)
-        served = [set(searcher.backend.dense(v, 10, Scope())[0].tolist()) for v in qvec]
-        recall = float(np.mean([len(a & b) / 10 for a, b in zip(exact, served)]))
         searcher.backend = embedded
+        recall = seekdb_ef_row(config, folder, chunks, qvec, exact)["dense_recall@10"]  # at the default ef_search
         sweep = [seekdb_ef_row(replace(config, hnsw_ef_search=ef), folder, chunks, qvec, exact) for ef in ef_values]
         return {"load_s": load_s, "search_p50_ms": statistics.median(total), "search_p95_ms": percentile(total, 0.95),
                 "dense_recall@10": recall, "ef_search": config.hnsw_ef_search, "ef_sweep": sweep,
