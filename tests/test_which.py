@@ -181,3 +181,25 @@ def test_a_second_quote_must_show_the_practice_on_its_own(searcher):
     places = dict(meaning_places(searcher, "帮外卖骑手、快递小哥维权", Filters(level="街道"), False))
     cuiyuan = next(d for d, m in searcher.metas().items() if m["issuer"] == "翠苑街道")
     assert not any("行政诉讼" in q.sentence.text for q in places.get(cuiyuan, []))
+
+
+def test_the_corpus_wording_is_learned_from_sentences_outside_the_problems_part(searcher):
+    # A sentence under 存在的问题 names what is lacking (「法治意识还不强」): its words (不够, 不强)
+    # are not how the reports describe a practice, so feedback skips it however near it sits.
+    from indexer.normalize import normalize
+    from indexer.sections import LABEL_PROBLEMS
+    from service.answer import meaning
+
+    question = "帮老百姓打官司不收钱"
+    vector = searcher.query_vector(normalize(question).text)
+    ids, rows, _ = meaning._allowed_sentences(searcher, None, vector)
+    order = np.argsort(-meaning.similarities(searcher, vector, ids, rows), kind="stable")
+    nearest_labels = [searcher.chunks.label(int(rows[p])) for p in order[: meaning.FEEDBACK_SENTENCES]]
+    assert LABEL_PROBLEMS in nearest_labels  # the case this guards: problem sentences sit among the nearest
+    chosen = meaning.feedback_positions(searcher, order, rows)
+    assert len(chosen) == meaning.FEEDBACK_SENTENCES
+    assert all(searcher.chunks.label(int(rows[p])) != LABEL_PROBLEMS for p in chosen)
+    assert chosen == [int(p) for p in order if searcher.chunks.label(int(rows[p])) != LABEL_PROBLEMS][: len(chosen)]
+    found = meaning.scan(searcher, question, None, vector)
+    assert "法律援助" in dict(found.learned_terms)
+    assert not {"不够", "不强"} & set(dict(found.learned_terms))

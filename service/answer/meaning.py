@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from indexer.sections import LABEL_PROBLEMS
 from service.answer.evidence import GENERIC_WORDS, Topic, make_topic, score_sentence, sentence_table, SentenceRef
 from service.search import Searcher
 
@@ -133,6 +134,19 @@ def best_rows_per_report(searcher: Searcher, rows: np.ndarray, term_scores: np.n
     return np.sort(rows[kept])
 
 
+def feedback_positions(searcher: Searcher, order: np.ndarray, chunk_rows: np.ndarray) -> list[int]:
+    """The FEEDBACK_SENTENCES nearest sentences (positions in `order`, nearest first) outside the
+    parts on problems: a sentence under 存在的问题 names what is lacking (不够, 不强), so its
+    words are not how the corpus describes a practice."""
+    chosen: list[int] = []
+    for position in order[: FEEDBACK_SENTENCES * 20]:
+        if searcher.chunks.label(int(chunk_rows[position])) != LABEL_PROBLEMS:
+            chosen.append(int(position))
+            if len(chosen) == FEEDBACK_SENTENCES:
+                break
+    return chosen
+
+
 def learn_terms(searcher: Searcher, texts: list[str], weights: list[float], question_terms: set[str]) -> list[tuple[str, float]]:
     """Distinctive terms the nearest sentences share, weighted by closeness and rarity."""
     n = max(searcher.bm25.n_docs, 1)
@@ -181,8 +195,10 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
     best = float(sims[order[0]])
     if not np.isfinite(best):  # every allowed sentence is empty
         return MeaningScan((), ())
-    feedback = [ref_of(int(p)) for p in order[:FEEDBACK_SENTENCES]]
-    feedback_weights = [math.exp((float(sims[p]) - best) / FEEDBACK_TEMPERATURE) for p in order[:FEEDBACK_SENTENCES]]
+    nearest = feedback_positions(searcher, order, chunk_rows)
+    top = float(sims[nearest[0]]) if nearest else best
+    feedback = [ref_of(p) for p in nearest]
+    feedback_weights = [math.exp((float(sims[p]) - top) / FEEDBACK_TEMPERATURE) for p in nearest]
     topic: Topic = make_topic(searcher, topic_text, drop_single_chars=True)
     question_terms = {t for t, _ in topic.terms}
     learned = learn_terms(searcher, [r.text for r in feedback], feedback_weights, question_terms)
