@@ -240,3 +240,14 @@ def test_api_the_plans_of_one_place_then_of_another(client):
 def test_a_place_picked_after_which_places_plan_what_asks_for_its_plans(question, expected):
     listed = "在符合条件（街道）的 3 份报告中，3 个地方的报告写明了下一步的安排：粤海街道[1]、天水郡街道[4]、翠苑街道[7]。"
     assert resolved(question, ("哪些街道明年有什么工作打算？", listed)) == expected
+
+
+@pytest.mark.parametrize("follow_up, expected", [
+    ("它去年办了多少宗？", "坦洲镇上一年受理行政复议案件办了多少宗？"),  # was 「坦洲镇上一年明年办了多少宗？」
+    ("翠苑街道呢？", "翠苑街道明年有什么打算？"),
+    ("这项工作明年有什么打算？", "坦洲镇受理行政复议案件明年有什么打算？"),  # 这项工作 carries the topic
+])
+def test_a_plans_turn_keeps_the_topic_before_it_without_asking_about_it(follow_up, expected):
+    history = (("坦洲镇受理行政复议案件多少宗？", "坦洲镇：受理行政复议案件7宗[1]。"),
+               ("它明年有什么打算？", "坦洲镇的报告对下一步的安排：……"))
+    assert resolved(follow_up, *history) == expected

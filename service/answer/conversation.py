@@ -39,9 +39,11 @@ _WHICH = re.compile(r"(?:还有|另外还有)?(?P<phrase>(?:有)?(?:哪些|哪�
                     r"(?:地方|街道|乡镇|镇街|镇|乡|区县|区|县|市|城市|地区|单位|基层政府)|哪里|哪儿)")
 # Question shapes other than which, tried in order; the first that matches is the shape.
 _SHAPES = (
-    # 「它明年有什么打算？」: the plans of a place (the time words stay in the topic: 明年, 下一步).
-    ("plans", re.compile(r"(?:有什么|有何|有哪些|有啥|是什么|有)(?:工作)?(?:打算|计划|安排|规划|设想)"
-                         r"|(?:打算|计划|准备|将要?|要)(?:做什么|干什么|做哪些|怎么做|如何做|怎么干)")),
+    # 「它明年有什么打算？」: the plans of a place. Its time words (明年, 下一步) belong to the shape: a
+    # plans turn has no topic of its own, so 「它去年办了多少宗？」 after it does not carry 「明年」.
+    ("plans", re.compile(r"(?:(?:的)?(?:明年|来年|下一年|下一步|下阶段|下一阶段|接下来|今后|未来)(?:的)?)?"
+                         r"(?:(?:有什么|有何|有哪些|有啥|是什么|有)(?:工作)?(?:打算|计划|安排|规划|设想)"
+                         r"|(?:打算|计划|准备|将要?|要)(?:做什么|干什么|做哪些|怎么做|如何做|怎么干))")),
     ("how", re.compile(r"(?:是|都是|又是|具体)?(?:怎么(?!样)|怎样(?=[做开推落办实干搞])|如何)(?:做|开展|推进|落实|推行|办|实施|干|搞)?(?:的)?"
                        r"|(?:有|采取了?)(?:哪些|什么)(?:做法|举措|措施|经验|成效|亮点)")),
     ("count", re.compile(r"(?:各|分别|一共|总共|共|全年)?(?:办理?了?|受理了?|完成了?|处置了?|收到了?|开展了?|提供了?|审查了?"
@@ -277,7 +279,7 @@ def resolve_against(question: str, state: State, known_places: list[str]) -> tup
     parts = parse(question, known_places)
     if parts.more and (state.topic or parts.topic) and (parts.shape in ("which", "") or parts.excepted):
         return _resolve_more(question, parts, state)
-    if not state.topic or _is_self_contained(parts):
+    if _is_self_contained(parts) or not (state.topic or state.places or state.listed):
         exclude = parts.excepted if parts.shape == "which" else ()
         resolved = question
         if exclude:
@@ -286,6 +288,8 @@ def resolve_against(question: str, state: State, known_places: list[str]) -> tup
         return Resolution(question, resolved, "", exclude), replace(parts, anchor_year=parts.year)
     places = _referred_places(parts, state)
     topic = parts.topic or state.topic
+    if not parts.topic and not parts.topic_pronoun and (parts.shape or state.shape) == "plans":
+        topic = ""  # 「它明年有什么打算？」 asks for the place's plans, not its plans on the last topic
     shape, shape_text = (parts.shape, parts.shape_text) if parts.shape else (state.shape, state.shape_text)
     if shape == "count" and not parts.shape and parts.topic and not _same_topic(parts.topic, state.topic):
         # The verb and counting word belong to the old topic (开展了多少场 活动); a new one keeps only the count.
@@ -317,7 +321,10 @@ def record(state: State, parts: Parts, answer: str, known_places: list[str]) -> 
     named = tuple(dict.fromkeys(parts.places + listed))
     seen = tuple(dict.fromkeys(state.seen + named)) if _same_topic(parts.topic, state.topic) else named
     which = parts if parts.shape == "which" else state.which
-    return State(topic=parts.topic, places=parts.places, listed=listed, shape=parts.shape,
+    # A plans turn without a topic of its own leaves the conversation's topic as it was: after
+    # 「它明年有什么打算？」, 「它去年办了多少宗？」 still counts what was counted before.
+    topic = parts.topic or (state.topic if parts.shape == "plans" else "")
+    return State(topic=topic, places=parts.places, listed=listed, shape=parts.shape,
                  shape_text=parts.shape_text, year=parts.year, year_words=parts.year_words,
                  anchor_year=parts.anchor_year, which=which, seen=seen)
 
