@@ -117,7 +117,7 @@ def topic_phrase(question: str, issuers: list[str], answer_type: AnswerType | No
     elif kind == "amount" and not re.search(r"(金额|资金|经费)$", text):
         text += "的金额"
     elif kind == "date" and not re.search(r"(时间|日期)$", text):
-        text = "报告的成文日期" if text in ("报告写", "报告", "写", "报告写成", "这份报告写") else text + "的时间"
+        text += "的时间"
     elif kind == "name" and not text.endswith("名称"):
         text += "的名称"
     return text
@@ -304,7 +304,7 @@ def answer_fact(searcher: Searcher, question: str, filters: Filters) -> tuple[st
     report_date = asked.kind == "date" and all(t in REPORT_DATE_WORDS for t, _ in topic.terms) and "报告" in question
     rate = _RATE_WORD.search(text) if asked.kind == "rate" else None
     question_rate = rate.group(1) if rate else ""
-    phrase = topic_phrase(question, issuers, asked)
+    phrase = "报告的成文日期" if report_date else topic_phrase(question, issuers, asked)
     query = (lambda: searcher.query_vector(normalize(text).text)) if searcher.sentences is not None and text else None
     targets = target_docs(searcher, question, filters, issuers)
     found: list[tuple[str, Finding]] = []
