@@ -204,3 +204,15 @@ def test_standing_is_measured_against_the_reports_own_sentences(searcher):
     best = max(stand, key=stand.get)
     assert "信访" in next(r.text for r in refs if (r.row, r.index) == best)
     assert standings(searcher, refs[:3], searcher.query_vector("信访")) == {}
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("翠苑街道一年调解了多少纠纷？", "调解了 纠纷"),  # 一年 was a topic term, and the rarest one
+    ("翠苑街道每年调解多少件纠纷？", "调解 纠纷"),
+    ("海珠区2024年提供法律援助多少件？", "提供法律援助"),
+    ("坦洲镇近一年来受理了多少宗行政复议？", "受理了 行政复议"),
+])
+def test_the_span_of_time_a_question_counts_over_is_not_its_topic(question, topic):
+    from service.answer.facts import topic_text
+
+    assert topic_text(question, ["翠苑街道", "海珠区", "坦洲镇"]) == topic
