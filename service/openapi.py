@@ -145,7 +145,7 @@ _SCHEMAS = {
         "properties": {
             "question": {"type": "string"},
             "resolved_question": {"type": "string", "description": "The question as understood with the history."},
-            "kind": {"type": "string", "enum": ["which", "fact", "plans", "open"]},
+            "kind": {"type": "string", "enum": ["which", "fact", "figures", "plans", "open"]},
             "answer": {"type": "string", "description": "Chinese text with [n] citation markers."},
             "groups": {"type": "array", "items": {"$ref": "#/components/schemas/Group"}},
             "citations": {"type": "array", "items": {"$ref": "#/components/schemas/Citation"}},

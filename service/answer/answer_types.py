@@ -148,6 +148,8 @@ def find_values(text: str, kinds: frozenset[str] | set[str] | None = None) -> li
     for match in _COUNT.finditer(text):
         number = match.group(1)
         if not number[0].isdigit():
+            if not number.strip("百千万"):
+                continue  # 千人千页, 百姓, 万家: a unit word alone is no number
             if match.start() > 0 and text[match.start() - 1] == "第":
                 continue  # 第三批 is an ordinal
             if number in ("一", "两") and _IDIOM_AFTER.match(text, match.end()):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from service.answer.answer_cache import DEFAULT_SIZE, AnswerCache
+from service.answer.across_places import answer_across, asks_across_places, superlative
 from service.answer.answer_types import expected_type
 from service.answer.facts import answer_fact, issuers_of, target_docs
 from service.answer.open_ended import answer_open, answer_place_by_meaning
@@ -48,8 +49,12 @@ class Answerer:
         if kind == "open" and len(named) == 1 and not filters.issuer:
             # 「海珠区如何化解矛盾纠纷？」 asks about 海珠区: its passages, not everyone's.
             filters = replace(filters, issuer=named[0])
+        if not places and _asks_a_figure_of_every_place(kind, resolved):
+            kind = "figures"
         hits = self.searcher.search(resolved, k=10, filters=filters)
-        if kind == "which":
+        if kind == "figures":
+            text, groups, filters = answer_across(self.searcher, resolved, filters)
+        elif kind == "which":
             text, groups, filters = answer_which(self.searcher, resolved, filters, exclude)
         elif kind == "fact":
             text, groups = answer_fact(self.searcher, resolved, filters)
@@ -69,3 +74,14 @@ def _asks_no_figure(question: str) -> bool:
     """「明年打算做什么」 asks for plans; 「明年计划投入多少资金」 asks for a figure (a fact)."""
     asked = expected_type(question)
     return asked is None or asked.kind == "list"
+
+
+def _asks_a_figure_of_every_place(kind: str, question: str) -> bool:
+    """「各地的行政复议案件分别是多少？」 and 「哪个街道的行政复议案件最多？」 compare a figure across places."""
+    if kind == "fact":
+        return asks_across_places(question)
+    if kind == "which":
+        asked = expected_type(question)
+        return bool(superlative(question)) or (asked is not None and asked.kind in ("count", "rate", "amount")
+                                                and asks_across_places(question))
+    return False

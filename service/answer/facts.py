@@ -190,7 +190,38 @@ def _rate_word_ok(question_rate: str, text: str, value: Value, zone_start: int) 
     return bool(before) and before[-1].group(1) == question_rate
 
 
-def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]]], asked: AnswerType, question_rate: str) -> tuple[float, float, int, str] | None:
+# Counting words that are only classifiers: a topic noun ending with one (案件, 事项) is what a
+# count in it counts. 人 and 名 are nouns too (法律明白人 is not counted by 「4人持证」).
+_CLASSIFIERS = frozenset("件 宗 项 场 起 份 条 户 家 个".split())
+
+
+def _counted_by(term: str, value: Value) -> bool:
+    """Whether a count's counting word stands for a topic noun that ends with it (案件 by 1298件)."""
+    return (value.kind == "count" and value.unit in _CLASSIFIERS and len(term) > len(value.unit)
+            and term.endswith(value.unit))
+
+
+_UP = "增长|增加|提高|提升|上升|增幅|涨幅|增速|增至|翻番"
+_DOWN = "下降|降低|减少|压缩|降幅|减至|缩短|降至"
+_DIRECTION = re.compile(f"(?P<up>{_UP})|(?P<down>{_DOWN})")
+
+
+def direction_of(question: str) -> str:
+    """'up' when a question asks how much something grew (增长了多少), 'down' for a fall, '' for neither or both."""
+    found = {m.lastgroup for m in _DIRECTION.finditer(question)}
+    return found.pop() if len(found) == 1 else ""
+
+
+def _direction_ok(direction: str, text: str, value: Value, own_start: int) -> bool:
+    """A change asked about must be the change stated: 「能耗下降11.7%」 is no answer to how much output grew."""
+    if not direction:
+        return True
+    before = list(_DIRECTION.finditer(text, own_start, value.start))
+    return not before or before[-1].lastgroup == direction
+
+
+def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]]], asked: AnswerType, question_rate: str,
+          direction: str = "") -> tuple[float, float, int, str] | None:
     """Coverage of the topic near one value of a sentence, or None when the value does not answer."""
     if value.kind == "count" and not units_compatible(asked.unit, value.unit):
         return None
@@ -206,13 +237,15 @@ def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]
     zone_end = own_end
     if value.kind in ("date", "name") and index + 1 < len(clauses):
         zone_end = clauses[index + 1][1]  # 「自2022年11月起，与金道律所签约」: the topic follows the date
-    if not _rate_word_ok(question_rate, text, value, zone_start):
+    if not _rate_word_ok(question_rate, text, value, zone_start) or not _direction_ok(direction, text, value, own_start):
         return None
     total = sum(w for _, w, _ in terms) or 1.0
     zone, own = text[zone_start:zone_end], text[own_start:zone_end if value.kind in ("date", "name") else own_end]
     matched = []
     for term, weight, heads in terms:
         found, credit = _credit(term, heads, zone)
+        if credit == 0 and _counted_by(term, value):
+            found, credit = value.text, 1.0  # 「提供法律援助1298件」: 件 counts the 案件 the topic names
         if credit > 0:
             matched.append((found, weight * credit))
     coverage = sum(w for _, w in matched) / total
@@ -228,12 +261,14 @@ def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]
 
 
 def find_fact(searcher: Searcher, doc_id: str, asked: AnswerType, terms: list[tuple[str, float, tuple[str, ...]]],
-              question_rate: str, report_date: bool, query: Callable[[], np.ndarray] | None = None) -> Finding | None:
+              question_rate: str, report_date: bool, query: Callable[[], np.ndarray] | None = None,
+              required: str = "", parts_left_out: frozenset[str] = frozenset(), direction: str = "") -> Finding | None:
     """The sentence of one report that best answers a typed fact question, or None.
 
     The best by term coverage when one reaches MIN_COVERAGE; else, with the question's vector
     (`query`, asked for only then), the sentence that stands out most by meaning
-    (RESCUE_STANDING, RESCUE_COVERAGE).
+    (RESCUE_STANDING, RESCUE_COVERAGE). With `required`, only values whose topic zone holds
+    that term whole count; sentences under the section labels `parts_left_out` do not.
     """
     sentences = report_sentences(searcher, doc_id)
     if report_date:
@@ -247,9 +282,11 @@ def find_fact(searcher: Searcher, doc_id: str, asked: AnswerType, terms: list[tu
         return None
     candidates: list[tuple[tuple, Finding]] = []  # (tie-break, finding)
     for order, ref in enumerate(sentences):
+        if parts_left_out and searcher.chunks.label(ref.row) in parts_left_out:
+            continue
         for value in find_values(ref.text, asked.accepts):
-            judged = judge(ref.text, value, terms, asked, question_rate)
-            if judged is not None:
+            judged = judge(ref.text, value, terms, asked, question_rate, direction)
+            if judged is not None and required in judged[3]:
                 f = Finding(ref, value, *judged)
                 candidates.append(((-round(f.near, 6), value.kind != asked.kind, f.distance, order, value.start), f))
     covered = [(tie, f) for tie, f in candidates if f.coverage >= MIN_COVERAGE]
@@ -296,23 +333,59 @@ def short_answer(finding: Finding) -> str:
     return zone.rstrip("。；;，,")
 
 
+@dataclass(frozen=True)
+class FactQuestion:
+    """What a fact question asks, read once: its type, topic terms and how the answer names it."""
+
+    asked: AnswerType
+    terms: list[tuple[str, float, tuple[str, ...]]]
+    question_rate: str  # the measure a rate question names (败诉 of 败诉率), '' otherwise
+    direction: str  # 'up' / 'down': the change a question asks about (增长了多少), '' for none
+    report_date: bool  # asks for the report's own date
+    phrase: str  # 「2024年行政复议案件的数量」, for 「…的报告没有写明…」
+    query: Callable[[], np.ndarray] | None  # the topic's vector, computed when first needed
+
+    def find(self, searcher: Searcher, doc_id: str, required: str = "",
+             parts_left_out: frozenset[str] = frozenset()) -> Finding | None:
+        """The sentence of one report that answers it, or None (see find_fact for the two options)."""
+        return find_fact(searcher, doc_id, self.asked, self.terms, self.question_rate, self.report_date, self.query,
+                         required, parts_left_out, self.direction)
+
+    def rarest_term(self) -> str:
+        """The topic's most telling term (the highest weight); '' without terms."""
+        return max(self.terms, key=lambda term: term[1])[0] if self.terms else ""
+
+
+def read_fact_question(searcher: Searcher, question: str, issuers: list[str],
+                       asked: AnswerType | None = None) -> FactQuestion:
+    """A fact question's type, terms and wording; `issuers` are the places it names (not topic words)."""
+    asked = asked or expected_type(question) or expected_type("多少")
+    text = topic_text(question, issuers)
+    topic = fact_topic(searcher, text)
+    report_date = asked.kind == "date" and all(t in REPORT_DATE_WORDS for t, _ in topic.terms) and "报告" in question
+    rate = _RATE_WORD.search(text) if asked.kind == "rate" else None
+    phrase = "报告的成文日期" if report_date else topic_phrase(question, issuers, asked)
+    query = (lambda: searcher.query_vector(normalize(text).text)) if searcher.sentences is not None and text else None
+    direction = direction_of(question) if asked.kind in ("rate", "count", "amount") else ""
+    return FactQuestion(asked, _terms(topic), rate.group(1) if rate else "", direction, report_date, phrase, query)
+
+
+def fact_group(searcher: Searcher, doc_id: str, finding: Finding, n: int) -> tuple[Group, str]:
+    """The cited group of one finding, numbered from n, and its part of the short answer."""
+    evidence = Evidence(finding.sentence, finding.coverage, (finding.value.text,), finding.coverage)
+    group = group_of(searcher, doc_id, [evidence], n)
+    return group, f"{group.issuer}：{short_answer(finding)}[{n}]"
+
+
 def answer_fact(searcher: Searcher, question: str, filters: Filters) -> tuple[str, list[Group]]:
     """The answer naming each place's value, one quote each; a place whose report does not state it is said so."""
     issuers = mentioned_issuers(issuers_of(searcher), question)
-    asked = expected_type(question) or expected_type("多少")
-    text = topic_text(question, issuers)
-    topic = fact_topic(searcher, text)
-    terms = _terms(topic)
-    report_date = asked.kind == "date" and all(t in REPORT_DATE_WORDS for t, _ in topic.terms) and "报告" in question
-    rate = _RATE_WORD.search(text) if asked.kind == "rate" else None
-    question_rate = rate.group(1) if rate else ""
-    phrase = "报告的成文日期" if report_date else topic_phrase(question, issuers, asked)
-    query = (lambda: searcher.query_vector(normalize(text).text)) if searcher.sentences is not None and text else None
+    fact = read_fact_question(searcher, question, issuers)
     targets = target_docs(searcher, question, filters, issuers)
     found: list[tuple[str, Finding]] = []
     missing: list[str] = []
     for issuer, doc_id in targets:
-        finding = find_fact(searcher, doc_id, asked, terms, question_rate, report_date, query) if doc_id else None
+        finding = fact.find(searcher, doc_id) if doc_id else None
         if finding:
             found.append((doc_id, finding))
         elif issuers or filters.issuer:
@@ -321,15 +394,13 @@ def answer_fact(searcher: Searcher, question: str, filters: Filters) -> tuple[st
         found = [min(found, key=lambda pair: (-pair[1].coverage, -pair[1].near, pair[1].distance))]
     if not found:
         where = f"{'、'.join(missing)}的报告" if missing else "已检索的报告都"
-        return (f"{where}没有写明{phrase}。", [])
-    groups, parts, n = [], [], 1
-    for doc_id, finding in found:
-        evidence = Evidence(finding.sentence, finding.coverage, (finding.value.text,), finding.coverage)
-        group = group_of(searcher, doc_id, [evidence], n)
+        return (f"{where}没有写明{fact.phrase}。", [])
+    groups, parts = [], []
+    for n, (doc_id, finding) in enumerate(found, start=1):
+        group, part = fact_group(searcher, doc_id, finding, n)
         groups.append(group)
-        parts.append(f"{group.issuer}：{short_answer(finding)}[{n}]")
-        n += 1
+        parts.append(part)
     text = "；".join(parts) + "。"
     if missing:
-        text += f"{'、'.join(missing)}的报告没有写明{phrase}。"
+        text += f"{'、'.join(missing)}的报告没有写明{fact.phrase}。"
     return (text, groups)

@@ -5,7 +5,7 @@ import re
 
 from service.answer.answer_types import expected_type
 
-KINDS = ("which", "fact", "plans", "open")
+KINDS = ("which", "fact", "figures", "plans", "open")
 _PLACE_NOUNS = (
     r"地方|街道|乡镇|镇街|镇|乡|区县|区|县|市|城市|地市|省份|省区市|省市|省|自治区|单位|地区|基层政府|政府|部门|年份|年"
 )
@@ -17,7 +17,7 @@ _WHICH = re.compile(
     re.IGNORECASE,
 )
 # The level a which-phrase names, as the metadata spells levels.
-_LEVEL_WORDS = {
+LEVEL_WORDS = {
     "街道": "街道", "镇": "镇", "乡": "乡", "区": "区", "县": "县", "市": "市", "城市": "市", "地市": "市",
     "省": "省", "省份": "省", "自治区": "省", "towns": "镇", "town": "镇", "streets": "街道", "street": "街道",
     "subdistricts": "街道", "subdistrict": "街道", "districts": "区", "district": "区", "counties": "县",
@@ -47,7 +47,7 @@ def level_asked(question: str) -> str:
     if not match:
         return ""
     word = (match.group(2) or match.group(3) or "").lower()
-    return _LEVEL_WORDS.get(word, "")
+    return LEVEL_WORDS.get(word, "")
 
 
 def which_topic_text(question: str) -> str:
@@ -60,15 +60,42 @@ def short_name(issuer: str) -> str:
     return _ISSUER_SUFFIX.sub("", issuer)
 
 
+def _word_boundaries(text: str) -> set[int]:
+    """Offsets where jieba's words of a text begin or end."""
+    import jieba
+
+    edges = {0, len(text)}
+    for _, start, end in jieba.tokenize(text):
+        edges.update((start, end))
+    return edges
+
+
+def _names_short(short: str, question: str, edges: set[int]) -> bool:
+    """Whether a short name (增城 of 增城区) stands in the question as a word of its own, not
+    inside others (「新增城镇就业」 does not name 增城区)."""
+    at = question.find(short)
+    while at >= 0:
+        if at in edges and at + len(short) in edges:
+            return True
+        at = question.find(short, at + 1)
+    return False
+
+
 def mentioned_issuers(issuers: list[str], question: str) -> list[str]:
-    """Issuers named in a question, in full (翠苑街道) or short (翠苑)."""
+    """Issuers named in a question, in full (翠苑街道) or short (翠苑) where the short form is a word of its own."""
     names = []
+    edges: set[int] | None = None
     for issuer in issuers:
         if not issuer or issuer in names:
             continue
-        short = short_name(issuer)
-        if issuer in question or (len(short) >= 2 and short in question):
+        if issuer in question:
             names.append(issuer)
+            continue
+        short = short_name(issuer)
+        if len(short) >= 2 and short in question:
+            edges = _word_boundaries(question) if edges is None else edges
+            if _names_short(short, question, edges):
+                names.append(issuer)
     return names
 
 

@@ -9,7 +9,8 @@ const FIELDS = ['region', 'level', 'year', 'area', 'section', 'issuer'];
 const FIELD_NAMES = { region: '地区', level: '层级', year: '年度', area: '任务领域', section: '章节', issuer: '发布机关' };
 // Fields of a passage, not of its report: before a search there is nothing to count them by.
 const PASSAGE_FIELDS = new Set(['section', 'area']);
-const KIND_NAMES = { which: '地方列表', fact: '事实', plans: '下一步安排', open: '综合' };
+const KIND_NAMES = { which: '地方列表', fact: '事实', figures: '各地数字', plans: '下一步安排', open: '综合' };
+const LISTS_PLACES = new Set(['which', 'figures']);
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -181,7 +182,7 @@ function answerBlock(result, prefix, options = {}) {
   }
   const head = el('div', { class: 'answer-head' },
     el('span', { class: `kind kind-${result.kind}`, text: KIND_NAMES[result.kind] || '回答' }));
-  if (result.kind === 'which' && result.groups.length) {
+  if (LISTS_PLACES.has(result.kind) && result.groups.length) {
     head.append(el('span', { class: 'count', text: `${result.groups.length} 个地方` }));
   }
   if (options.csv && result.groups.length) {
@@ -189,7 +190,7 @@ function answerBlock(result, prefix, options = {}) {
   }
   block.append(head);
   block.append(el('p', { class: 'answer-text' }, answerText(result.answer, prefix)));
-  if (result.kind === 'which' && result.groups.length) {
+  if (LISTS_PLACES.has(result.kind) && result.groups.length) {
     block.append(el('ul', { class: 'place-list', 'aria-label': '地方' }, result.groups.map((g) => el('li', {},
       el('strong', {}, ...reportName(g)), el('span', { class: 'muted', text: ` ${metaLine(g)}` })))));
   }
@@ -413,7 +414,7 @@ async function chat(question) {
   try {
     const result = await postAsk(askPayload(question, state.history));
     await state.reportsReady;
-    answer.replaceChildren(answerBlock(result, prefix, { csv: result.kind === 'which' }));
+    answer.replaceChildren(answerBlock(result, prefix, { csv: LISTS_PLACES.has(result.kind) }));
     state.history.push({ question: result.question, answer: result.answer }); // the server keeps no state: this is all it reads
   } catch (error) {
     answer.replaceChildren(el('p', { class: 'status error', text: error.message }));

@@ -1,0 +1,185 @@
+"""Fact questions over every place of a scope: 「各地的行政复议案件分别是多少？」, 「哪个街道的行政复议案件最多？」.
+
+Researchers compare figures across places. Such a question names no place; every report of
+the scope whose text holds one of the topic's terms (the only reports whose sentences the fact
+rule can accept, facts.py) is asked the same fact question, and the answer lists each place
+that states the figure with its quote, ordered by value for 最多 / 最少, and says how many
+reports of the scope do not state it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+
+from indexer.sections import LABEL_PLANS, LABEL_PROBLEMS
+from service.answer.answer_types import AnswerType, Value, expected_type
+from service.answer.facts import FactQuestion, Finding, fact_group, read_fact_question
+from service.answer.questions import LEVEL_WORDS, level_asked
+from service.answer.records import Group
+from service.answer.verifier import asks_about_plans
+from service.answer.which import scope_text
+from service.search import Filters, Searcher
+
+MAX_REPORTS = 200  # reports asked, the most relevant first; beyond it the answer says so
+SHOWN_IN_TEXT = 12  # places named in the short answer (every place keeps its group)
+
+_EACH = re.compile(r"(?:各|每个|每一个|所有|全部)(?:个)?(地方|地区|地|街道|乡镇|镇街|镇|乡|区县|区|县|城市|市|省份|省|单位)?(?=的|都|分别|各|$|[\u4e00-\u9fff])")
+_SPREAD = re.compile(r"各地|分别|每个地方|所有地方")
+# Superlatives, not the names and set phrases that contain them (最多跑一次, 最高人民法院, 最低工资).
+_MOST = re.compile(r"最多(?!跑|元|一次|次)|最高(?!人民|检|院|法)|最大(?!限度|化)|最长|最快|排名第一|排第一")
+_LEAST = re.compile(r"最少|最低(?!工资|生活|保障|限度)|最小(?!化)|最短|最慢")
+_RATE_WORDS = re.compile(r"率|比例|占比|百分比|增速|增幅|降幅|涨幅|(?:增长|下降|提高|降低)(?=最)")
+_AMOUNT_WORDS = re.compile(r"金额|资金|经费|投入|多少钱|元")
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千]+")
+
+
+def superlative(question: str) -> str:
+    """'most' for 最多/最高, 'least' for 最少/最低, '' otherwise."""
+    if _LEAST.search(question):
+        return "least"
+    if _MOST.search(question):
+        return "most"
+    return ""
+
+
+def _superlative_word(question: str) -> str:
+    match = _LEAST.search(question) or _MOST.search(question)
+    word = match.group(0) if match else ""
+    return word if word.startswith("最") else ("最多" if superlative(question) == "most" else "最少")
+
+
+def asks_across_places(question: str) -> bool:
+    """Whether a question names no place but asks a figure of every place (各地…分别, 哪个…最多).
+
+    Chinese wording only: the figure must stand by the topic's own term in the report, which an
+    English question does not give (it keeps the answers of its kind).
+    """
+    return bool(_SPREAD.search(question) or _EACH.search(question) or superlative(question))
+
+
+def answer_type_across(question: str) -> AnswerType:
+    """The answer type; 「哪个地方的案件最多」 asks for a count though it says no 多少."""
+    asked = expected_type(question)
+    if asked is not None and asked.kind in ("count", "rate", "amount"):
+        return asked
+    if _RATE_WORDS.search(question):
+        return AnswerType("rate", frozenset({"rate"}))
+    if _AMOUNT_WORDS.search(question):
+        return AnswerType("amount", frozenset({"amount"}))
+    return AnswerType("count", frozenset({"count", "rate"}))
+
+
+def level_of(question: str) -> str:
+    """The level 「各街道」 or 「哪个街道」 names, as the metadata spells it; '' for 各地."""
+    each = _EACH.search(question)
+    if each and each.group(1):
+        return LEVEL_WORDS.get(each.group(1), "")
+    return level_asked(question)
+
+
+def _chinese_number(text: str) -> float | None:
+    total, current = 0, 0
+    for char in text:
+        if char in _CN_DIGITS:
+            current = _CN_DIGITS[char]
+        elif char in _CN_UNITS:
+            total += (current or 1) * _CN_UNITS[char]
+            current = 0
+        else:
+            return None
+    return float(total + current)
+
+
+def numeric(value: Value) -> float | None:
+    """The number a value states (「1298件」 1298, 「2.5万人次」 25000, 「九个」 9), None when it has none."""
+    match = _NUMBER.search(value.text)
+    if not match:
+        return None
+    digits = match.group(0)
+    number = float(digits.replace(",", "")) if digits[0].isdigit() else _chinese_number(digits)
+    if number is None:
+        return None
+    after = value.text[match.end(): match.end() + 1]
+    return number * {"万": 1e4, "亿": 1e8, "千": 1e3}.get(after, 1.0)
+
+
+_WHICH_PLACE = re.compile(r"(?:哪些|哪个|哪几个|哪一个|哪)(?:地方|地区|街道|乡镇|镇街|镇|乡|区县|区|县|城市|市|省份|省|单位)(?:的)?")
+_FILLER = re.compile(r"^[的在是对，,\s]+")
+
+
+def figure_question(question: str) -> str:
+    """The question as a fact question about one place: 「哪个地方的行政复议案件最多？」 -> 「行政复议案件是多少？」.
+
+    The words that spread it over places or rank them are not its topic.
+    """
+    text = _WHICH_PLACE.sub(" ", question)
+    text = _EACH.sub(" ", text)
+    text = _SPREAD.sub(" ", text)
+    ranked = bool(superlative(text))
+    text = _LEAST.sub(" ", _MOST.sub(" ", text))
+    text = re.sub(r"\s+", "", text)
+    text = _FILLER.sub("", re.sub(r"[？?。！!]+$", "", text))
+    if ranked and not re.search(r"多少|几|是多少|数量|率|比例|金额", text):
+        text += "是多少"
+    return text + "？"
+
+
+def candidate_docs(searcher: Searcher, fact: FactQuestion, filters: Filters) -> tuple[list[str], int]:
+    """(doc ids of the scope holding a topic term, most holding first, at most MAX_REPORTS; reports in scope)."""
+    mask = searcher.mask(filters)
+    doc_rows = searcher.chunks.doc_rows
+    in_scope = np.unique(doc_rows if mask is None else doc_rows[mask])
+    needles = {t for t, _, _ in fact.terms} | {h for _, _, heads in fact.terms for h in heads}
+    counts = np.zeros(len(searcher.chunks.doc_ids))
+    for needle in needles:
+        rows = searcher.chunks.rows_containing(needle)
+        if mask is not None:
+            rows = rows[mask[rows]]
+        np.add.at(counts, doc_rows[rows], 1)
+    order = [int(d) for d in np.argsort(-counts, kind="stable") if counts[d] > 0]
+    return [searcher.chunks.doc_ids[d] for d in order[:MAX_REPORTS]], len(in_scope)
+
+
+def answer_across(searcher: Searcher, question: str, filters: Filters) -> tuple[str, list[Group], Filters]:
+    """Every place of the scope that states the figure, with its quote; ordered by value for 最多/最少."""
+    level = level_of(question)
+    if level and not filters.level:
+        if level not in searcher.filter_values()["level"]:
+            return f"已收录的报告中没有{level}一级的报告。", [], filters
+        filters = replace(filters, level=level)
+    fact = read_fact_question(searcher, figure_question(question), [], answer_type_across(question))
+    scope = scope_text(searcher, filters)
+    docs, in_scope = candidate_docs(searcher, fact, filters) if fact.terms else ([], 0)
+    # No place is named, so a figure must be about the topic itself: its most telling term stands
+    # whole by the value (「增加一名党委委员」 near 「执法复议」 and 「案件审理」 is no count of 行政复议案件).
+    # Figures compared are what was done: a plan's target (预期目标…增长5%左右) and a problem are
+    # not, unless the question asks about plans.
+    rarest = fact.rarest_term()
+    left_out = frozenset({LABEL_PROBLEMS} | (set() if asks_about_plans(question) else {LABEL_PLANS}))
+    found: list[tuple[str, Finding]] = [(d, f) for d in docs if (f := fact.find(searcher, d, rarest, left_out))]
+    if not found:
+        return f"{scope}都没有写明{fact.phrase}。", [], filters
+    order = superlative(question)
+    if order:
+        found.sort(key=lambda pair: (numeric(pair[1].value) is None,
+                                     -(numeric(pair[1].value) or 0.0) if order == "most" else (numeric(pair[1].value) or 0.0)))
+    groups, parts = [], []
+    for n, (doc_id, finding) in enumerate(found, start=1):
+        group, part = fact_group(searcher, doc_id, finding, n)
+        groups.append(group)
+        parts.append(part)
+    shown = "；".join(parts[:SHOWN_IN_TEXT]) + (f"；等 {len(parts)} 个地方" if len(parts) > SHOWN_IN_TEXT else "")
+    lead = f"在{scope}中，{len(found)} 个地方写明了{fact.phrase}"
+    if order and len(found) > 1 and numeric(found[0][1].value) is not None:
+        lead += f"，{groups[0].issuer or groups[0].title}{_superlative_word(question)}"
+    text = f"{lead}：{shown}。"
+    unstated = in_scope - len(found)
+    if unstated:
+        text += f"其余 {unstated} 份报告没有写明。"
+    if len(docs) == MAX_REPORTS:
+        text += f"（只查看了含有这些词的前 {MAX_REPORTS} 份报告。）"
+    return text, groups, filters
