@@ -98,3 +98,11 @@ def test_a_level_scopes_the_comparison_and_none_is_said_plainly(answerer):
 
 def test_a_reform_named_with_a_superlative_stays_a_which_question(answerer):
     assert answerer.answer("哪些地方推行了最多跑一次改革？").kind == "which"
+
+
+def test_kinds_are_not_places():
+    from service.answer.across_places import level_of
+
+    assert not asks_across_places("各类纠纷有多少？")  # 各类 spreads over kinds
+    assert figure_question("各类案件各地分别有多少？") == "各类案件有多少？"
+    assert level_of("各街道的人民调解组织有多少个？") == "街道" and level_of("各地的案件") == ""

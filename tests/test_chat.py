@@ -251,3 +251,13 @@ def test_a_plans_turn_keeps_the_topic_before_it_without_asking_about_it(follow_u
     history = (("坦洲镇受理行政复议案件多少宗？", "坦洲镇：受理行政复议案件7宗[1]。"),
                ("它明年有什么打算？", "坦洲镇的报告对下一步的安排：……"))
     assert resolved(follow_up, *history) == expected
+
+
+@pytest.mark.parametrize("first, answer, follow_up, expected", [
+    ("哪个地方的法律援助案件最多？", "……海珠区最多：海珠区：…[1]；坦洲镇：…[2]。", "第二个呢？", "坦洲镇法律援助案件有多少？"),
+    ("哪个地方的法律援助案件最多？", "……海珠区最多：海珠区：…[1]；坦洲镇：…[2]。", "翠苑街道呢？", "翠苑街道法律援助案件有多少？"),
+    ("各地的行政复议案件分别是多少？", "……翠苑街道：…[1]；海珠区：…[2]。", "坦洲镇呢？", "坦洲镇行政复议案件是多少？"),
+])
+def test_a_place_after_figures_across_places_asks_for_its_figure(first, answer, follow_up, expected):
+    # was 「翠苑街道的法律援助案件最多的情况如何？」 and 「坦洲镇各地的行政复议案件是多少？」
+    assert resolved(follow_up, (first, answer)) == expected

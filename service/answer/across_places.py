@@ -25,7 +25,8 @@ from service.search import Filters, Searcher
 MAX_REPORTS = 200  # reports asked, the most relevant first; beyond it the answer says so
 SHOWN_IN_TEXT = 12  # places named in the short answer (every place keeps its group)
 
-_EACH = re.compile(r"(?:各|每个|每一个|所有|全部)(?:个)?(地方|地区|地|街道|乡镇|镇街|镇|乡|区县|区|县|城市|市|省份|省|单位)?(?=的|都|分别|各|$|[\u4e00-\u9fff])")
+# 「各地」「各街道」「每个地方」: the noun is needed (各类案件 spreads over kinds, not places).
+_EACH = re.compile(r"(?:各|每个|每一个|所有|全部)(?:个)?(地方|地区|地|街道|乡镇|镇街|镇|乡|区县|区|县|城市|市|省份|省|单位)")
 _SPREAD = re.compile(r"各地|分别|每个地方|所有地方")
 # Superlatives, not the names and set phrases that contain them (最多跑一次, 最高人民法院, 最低工资).
 _MOST = re.compile(r"最多(?!跑|元|一次|次)|最高(?!人民|检|院|法)|最大(?!限度|化)|最长|最快|排名第一|排第一")
@@ -44,6 +45,17 @@ def superlative(question: str) -> str:
     if _MOST.search(question):
         return "most"
     return ""
+
+
+def without_spread(text: str) -> str:
+    """The text without the words that spread it over places: 「各地的行政复议案件」 -> 「的行政复议案件」."""
+    return _EACH.sub("", text)
+
+
+def without_superlative(text: str) -> tuple[str, bool]:
+    """The text without its ranking words, and whether it had any: 「的法律援助案件最多」 -> 「的法律援助案件」."""
+    stripped = _LEAST.sub("", _MOST.sub("", text))
+    return stripped, stripped != text
 
 
 def _superlative_word(question: str) -> str:
@@ -76,7 +88,7 @@ def answer_type_across(question: str) -> AnswerType:
 def level_of(question: str) -> str:
     """The level 「各街道」 or 「哪个街道」 names, as the metadata spells it; '' for 各地."""
     each = _EACH.search(question)
-    if each and each.group(1):
+    if each:
         return LEVEL_WORDS.get(each.group(1), "")
     return level_asked(question)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from service.answer.across_places import without_spread, without_superlative
 from service.answer.questions import short_name
 
 # --- The rules' vocabulary: every pattern a rule below names, in one place. ---------------
@@ -288,6 +289,8 @@ def resolve_against(question: str, state: State, known_places: list[str]) -> tup
         return Resolution(question, resolved, "", exclude), replace(parts, anchor_year=parts.year)
     places = _referred_places(parts, state)
     topic = parts.topic or state.topic
+    if places:
+        topic = _clean_topic(without_spread(topic)) or topic  # 「翠苑街道呢？」 after 「各地的…分别是多少？」
     if not parts.topic and not parts.topic_pronoun and (parts.shape or state.shape) == "plans":
         topic = ""  # 「它明年有什么打算？」 asks for the place's plans, not its plans on the last topic
     shape, shape_text = (parts.shape, parts.shape_text) if parts.shape else (state.shape, state.shape_text)
@@ -302,7 +305,11 @@ def resolve_against(question: str, state: State, known_places: list[str]) -> tup
         # 「海珠区呢？」 after a which-question asks how that place does it, or, after 「哪些街道明年有什么
         # 打算？」, what it plans.
         plans = dict(_SHAPES)["plans"].search(topic)
-        if plans:
+        unranked, ranked = without_superlative(topic)
+        if ranked:
+            # 「翠苑街道呢？」 after 「哪个地方的法律援助案件最多？」 asks for 翠苑街道's figure.
+            shape, shape_text, topic = "count", _BARE_COUNT, _clean_topic(unranked)
+        elif plans:
             shape, shape_text = "plans", plans.group(0)
             topic = _clean_topic(topic[:plans.start()] + topic[plans.end():])
         else:
