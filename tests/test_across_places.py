@@ -106,3 +106,12 @@ def test_kinds_are_not_places():
     assert not asks_across_places("各类纠纷有多少？")  # 各类 spreads over kinds
     assert figure_question("各类案件各地分别有多少？") == "各类案件有多少？"
     assert level_of("各街道的人民调解组织有多少个？") == "街道" and level_of("各地的案件") == ""
+
+
+def test_a_cut_list_of_reports_is_said_so(searcher, monkeypatch):
+    from service.answer import across_places
+    from service.search import Filters
+
+    monkeypatch.setattr(across_places, "MAX_REPORTS", 1)
+    text, groups, _ = across_places.answer_across(searcher, "哪个地方的法律援助案件最多？", Filters())
+    assert len(groups) <= 1 and "只查看了最常提到“法律援助”的 1 份报告" in text

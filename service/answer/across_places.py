@@ -1,8 +1,8 @@
 """Fact questions over every place of a scope: 「各地的行政复议案件分别是多少？」, 「哪个街道的行政复议案件最多？」.
 
 Researchers compare figures across places. Such a question names no place; every report of
-the scope whose text holds one of the topic's terms (the only reports whose sentences the fact
-rule can accept, facts.py) is asked the same fact question, and the answer lists each place
+the scope whose text holds the topic's most telling term (a figure counts only beside it) is
+asked the same fact question (facts.py), and the answer lists each place
 that states the figure with its quote, ordered by value for 最多 / 最少, and says how many
 reports of the scope do not state it.
 """
@@ -140,20 +140,18 @@ def figure_question(question: str) -> str:
     return text + "？"
 
 
-def candidate_docs(searcher: Searcher, fact: FactQuestion, filters: Filters) -> tuple[list[str], int]:
-    """(doc ids of the scope holding a topic term, most holding first, at most MAX_REPORTS; reports in scope)."""
+def candidate_docs(searcher: Searcher, term: str, filters: Filters) -> tuple[list[str], int, bool]:
+    """(doc ids of the scope whose text holds `term`, those holding it most often first, at most
+    MAX_REPORTS; how many reports the scope has; whether the list was cut)."""
     mask = searcher.mask(filters)
     doc_rows = searcher.chunks.doc_rows
-    in_scope = np.unique(doc_rows if mask is None else doc_rows[mask])
-    needles = {t for t, _, _ in fact.terms} | {h for _, _, heads in fact.terms for h in heads}
-    counts = np.zeros(len(searcher.chunks.doc_ids))
-    for needle in needles:
-        rows = searcher.chunks.rows_containing(needle)
-        if mask is not None:
-            rows = rows[mask[rows]]
-        np.add.at(counts, doc_rows[rows], 1)
+    in_scope = len(np.unique(doc_rows if mask is None else doc_rows[mask]))
+    rows = searcher.chunks.rows_containing(term) if term else np.zeros(0, dtype=np.int64)
+    if mask is not None:
+        rows = rows[mask[rows]]
+    counts = np.bincount(doc_rows[rows], minlength=len(searcher.chunks.doc_ids))
     order = [int(d) for d in np.argsort(-counts, kind="stable") if counts[d] > 0]
-    return [searcher.chunks.doc_ids[d] for d in order[:MAX_REPORTS]], len(in_scope)
+    return [searcher.chunks.doc_ids[d] for d in order[:MAX_REPORTS]], in_scope, len(order) > MAX_REPORTS
 
 
 def answer_across(searcher: Searcher, question: str, filters: Filters) -> tuple[str, list[Group], Filters]:
@@ -165,12 +163,12 @@ def answer_across(searcher: Searcher, question: str, filters: Filters) -> tuple[
         filters = replace(filters, level=level)
     fact = read_fact_question(searcher, figure_question(question), [], answer_type_across(question))
     scope = scope_text(searcher, filters)
-    docs, in_scope = candidate_docs(searcher, fact, filters) if fact.terms else ([], 0)
     # No place is named, so a figure must be about the topic itself: its most telling term stands
-    # whole by the value (「增加一名党委委员」 near 「执法复议」 and 「案件审理」 is no count of 行政复议案件).
-    # Figures compared are what was done: a plan's target (预期目标…增长5%左右) and a problem are
-    # not, unless the question asks about plans.
+    # whole by the value (「增加一名党委委员」 near 「执法复议」 and 「案件审理」 is no count of 行政复议案件);
+    # only the reports holding that term can state it. Figures compared are what was done: a plan's
+    # target (预期目标…增长5%左右) and a problem are not, unless the question asks about plans.
     rarest = fact.rarest_term()
+    docs, in_scope, cut = candidate_docs(searcher, rarest, filters)
     left_out = frozenset({LABEL_PROBLEMS} | (set() if asks_about_plans(question) else {LABEL_PLANS}))
     found: list[tuple[str, Finding]] = [(d, f) for d in docs if (f := fact.find(searcher, d, rarest, left_out))]
     if not found:
@@ -192,6 +190,6 @@ def answer_across(searcher: Searcher, question: str, filters: Filters) -> tuple[
     unstated = in_scope - len(found)
     if unstated:
         text += f"其余 {unstated} 份报告没有写明。"
-    if len(docs) == MAX_REPORTS:
-        text += f"（只查看了含有这些词的前 {MAX_REPORTS} 份报告。）"
+    if cut:
+        text += f"（只查看了最常提到“{rarest}”的 {MAX_REPORTS} 份报告。）"
     return text, groups, filters
