@@ -208,6 +208,20 @@ def test_a_generation_loaded_with_other_partitions_is_loaded_again(engine, gener
             probe.close()
 
 
+def test_every_load_and_reopen_warms_the_vector_index_under_the_load_timeout(engine, generation, monkeypatch):
+    # At 1M chunks the first vector search after a load ran past the 10 s timeout requests have.
+    from indexer.seekdb import generations
+
+    warmed = []
+    real = generations.warm_up
+    monkeypatch.setattr(generations, "warm_up",
+                        lambda store, folder: warmed.append(store.config.statement_timeout) or real(store, folder))
+    config = SeekdbConfig(address=engine.address, partitions=3)  # a layout no other test loaded: a fresh load
+    generations.ensure_loaded(config, generation)
+    generations.ensure_loaded(config, generation)  # finds its finished load
+    assert warmed == [generations.LOAD_STATEMENT_TIMEOUT] * 2
+
+
 @pytest.mark.parametrize("variable, value", [
     ("FAZHI_SEEKDB_PARTITIONS", "many"), ("FAZHI_SEEKDB_PARTITIONS", "-4"), ("FAZHI_SEEKDB_EF_SEARCH", "0"),
 ])
