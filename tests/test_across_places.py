@@ -1,7 +1,8 @@
 """Figures compared across places: 「各地的行政复议案件分别是多少？」, 「哪个地方的法律援助案件最多？」."""
 import pytest
 
-from service.answer.across_places import asks_across_places, figure_question, numeric, superlative
+from service.answer.across_places import figure_question, numeric
+from service.answer.questions import asks_across_places, superlative
 from service.answer.answer_types import AnswerType, Value, find_values
 from service.answer.facts import direction_of, judge
 from service.answer.questions import mentioned_issuers
@@ -101,7 +102,7 @@ def test_a_reform_named_with_a_superlative_stays_a_which_question(answerer):
 
 
 def test_kinds_are_not_places():
-    from service.answer.across_places import level_of
+    from service.answer.questions import level_of_places as level_of
 
     assert not asks_across_places("各类纠纷有多少？")  # 各类 spreads over kinds
     assert figure_question("各类案件各地分别有多少？") == "各类案件有多少？"

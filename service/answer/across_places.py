@@ -16,61 +16,27 @@ import numpy as np
 from indexer.sections import LABEL_PLANS, LABEL_PROBLEMS
 from service.answer.answer_types import AnswerType, Value, expected_type
 from service.answer.facts import FactQuestion, Finding, fact_group, read_fact_question
-from service.answer.questions import LEVEL_WORDS, level_asked
+from service.answer.questions import (
+    level_of_places,
+    superlative,
+    superlative_word,
+    which_topic_text,
+    without_spread,
+    without_superlative,
+)
 from service.answer.records import Group
 from service.answer.verifier import asks_about_plans
-from service.answer.which import scope_text
+from service.answer.which import scope_count, scope_text
 from service.search import Filters, Searcher
 
 MAX_REPORTS = 200  # reports asked, the most relevant first; beyond it the answer says so
 SHOWN_IN_TEXT = 12  # places named in the short answer (every place keeps its group)
 
-# 「各地」「各街道」「每个地方」: the noun is needed (各类案件 spreads over kinds, not places).
-_EACH = re.compile(r"(?:各|每个|每一个|所有|全部)(?:个)?(地方|地区|地|街道|乡镇|镇街|镇|乡|区县|区|县|城市|市|省份|省|单位)")
-_SPREAD = re.compile(r"各地|分别|每个地方|所有地方")
-# Superlatives, not the names and set phrases that contain them (最多跑一次, 最高人民法院, 最低工资).
-_MOST = re.compile(r"最多(?!跑|元|一次|次)|最高(?!人民|检|院|法)|最大(?!限度|化)|最长|最快|排名第一|排第一")
-_LEAST = re.compile(r"最少|最低(?!工资|生活|保障|限度)|最小(?!化)|最短|最慢")
 _RATE_WORDS = re.compile(r"率|比例|占比|百分比|增速|增幅|降幅|涨幅|(?:增长|下降|提高|降低)(?=最)")
 _AMOUNT_WORDS = re.compile(r"金额|资金|经费|投入|多少钱|元")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千]+")
-
-
-def superlative(question: str) -> str:
-    """'most' for 最多/最高, 'least' for 最少/最低, '' otherwise."""
-    if _LEAST.search(question):
-        return "least"
-    if _MOST.search(question):
-        return "most"
-    return ""
-
-
-def without_spread(text: str) -> str:
-    """The text without the words that spread it over places: 「各地的行政复议案件」 -> 「的行政复议案件」."""
-    return _EACH.sub("", text)
-
-
-def without_superlative(text: str) -> tuple[str, bool]:
-    """The text without its ranking words, and whether it had any: 「的法律援助案件最多」 -> 「的法律援助案件」."""
-    stripped = _LEAST.sub("", _MOST.sub("", text))
-    return stripped, stripped != text
-
-
-def _superlative_word(question: str) -> str:
-    match = _LEAST.search(question) or _MOST.search(question)
-    word = match.group(0) if match else ""
-    return word if word.startswith("最") else ("最多" if superlative(question) == "most" else "最少")
-
-
-def asks_across_places(question: str) -> bool:
-    """Whether a question names no place but asks a figure of every place (各地…分别, 哪个…最多).
-
-    Chinese wording only: the figure must stand by the topic's own term in the report, which an
-    English question does not give (it keeps the answers of its kind).
-    """
-    return bool(_SPREAD.search(question) or _EACH.search(question) or superlative(question))
 
 
 def answer_type_across(question: str) -> AnswerType:
@@ -83,14 +49,6 @@ def answer_type_across(question: str) -> AnswerType:
     if _AMOUNT_WORDS.search(question):
         return AnswerType("amount", frozenset({"amount"}))
     return AnswerType("count", frozenset({"count", "rate"}))
-
-
-def level_of(question: str) -> str:
-    """The level 「各街道」 or 「哪个街道」 names, as the metadata spells it; '' for 各地."""
-    each = _EACH.search(question)
-    if each:
-        return LEVEL_WORDS.get(each.group(1), "")
-    return level_asked(question)
 
 
 def _chinese_number(text: str) -> float | None:
@@ -119,7 +77,6 @@ def numeric(value: Value) -> float | None:
     return number * {"万": 1e4, "亿": 1e8, "千": 1e3}.get(after, 1.0)
 
 
-_WHICH_PLACE = re.compile(r"(?:哪些|哪个|哪几个|哪一个|哪)(?:地方|地区|街道|乡镇|镇街|镇|乡|区县|区|县|城市|市|省份|省|单位)(?:的)?")
 _FILLER = re.compile(r"^[的在是对，,\s]+")
 
 
@@ -128,13 +85,8 @@ def figure_question(question: str) -> str:
 
     The words that spread it over places or rank them are not its topic.
     """
-    text = _WHICH_PLACE.sub(" ", question)
-    text = _EACH.sub(" ", text)
-    text = _SPREAD.sub(" ", text)
-    ranked = bool(superlative(text))
-    text = _LEAST.sub(" ", _MOST.sub(" ", text))
-    text = re.sub(r"\s+", "", text)
-    text = _FILLER.sub("", re.sub(r"[？?。！!]+$", "", text))
+    text, ranked = without_superlative(without_spread(which_topic_text(question)))
+    text = _FILLER.sub("", re.sub(r"\s+", "", text))
     if ranked and not re.search(r"多少|几|是多少|数量|率|比例|金额", text):
         text += "是多少"
     return text + "？"
@@ -145,18 +97,17 @@ def candidate_docs(searcher: Searcher, term: str, filters: Filters) -> tuple[lis
     MAX_REPORTS; how many reports the scope has; whether the list was cut)."""
     mask = searcher.mask(filters)
     doc_rows = searcher.chunks.doc_rows
-    in_scope = len(np.unique(doc_rows if mask is None else doc_rows[mask]))
     rows = searcher.chunks.rows_containing(term) if term else np.zeros(0, dtype=np.int64)
     if mask is not None:
         rows = rows[mask[rows]]
     counts = np.bincount(doc_rows[rows], minlength=len(searcher.chunks.doc_ids))
     order = [int(d) for d in np.argsort(-counts, kind="stable") if counts[d] > 0]
-    return [searcher.chunks.doc_ids[d] for d in order[:MAX_REPORTS]], in_scope, len(order) > MAX_REPORTS
+    return [searcher.chunks.doc_ids[d] for d in order[:MAX_REPORTS]], scope_count(searcher, filters), len(order) > MAX_REPORTS
 
 
 def answer_across(searcher: Searcher, question: str, filters: Filters) -> tuple[str, list[Group], Filters]:
     """Every place of the scope that states the figure, with its quote; ordered by value for 最多/最少."""
-    level = level_of(question)
+    level = level_of_places(question)
     if level and not filters.level:
         if level not in searcher.filter_values()["level"]:
             return f"已收录的报告中没有{level}一级的报告。", [], filters
@@ -175,8 +126,9 @@ def answer_across(searcher: Searcher, question: str, filters: Filters) -> tuple[
         return f"{scope}都没有写明{fact.phrase}。", [], filters
     order = superlative(question)
     if order:
-        found.sort(key=lambda pair: (numeric(pair[1].value) is None,
-                                     -(numeric(pair[1].value) or 0.0) if order == "most" else (numeric(pair[1].value) or 0.0)))
+        sign = -1.0 if order == "most" else 1.0
+        values = {doc_id: numeric(finding.value) for doc_id, finding in found}
+        found.sort(key=lambda pair: (values[pair[0]] is None, sign * (values[pair[0]] or 0.0)))
     groups, parts = [], []
     for n, (doc_id, finding) in enumerate(found, start=1):
         group, part = fact_group(searcher, doc_id, finding, n)
@@ -184,8 +136,8 @@ def answer_across(searcher: Searcher, question: str, filters: Filters) -> tuple[
         parts.append(part)
     shown = "；".join(parts[:SHOWN_IN_TEXT]) + (f"；等 {len(parts)} 个地方" if len(parts) > SHOWN_IN_TEXT else "")
     lead = f"在{scope}中，{len(found)} 个地方写明了{fact.phrase}"
-    if order and len(found) > 1 and numeric(found[0][1].value) is not None:
-        lead += f"，{groups[0].issuer or groups[0].title}{_superlative_word(question)}"
+    if order and len(found) > 1 and values[found[0][0]] is not None:
+        lead += f"，{groups[0].issuer or groups[0].title}{superlative_word(question)}"
     text = f"{lead}：{shown}。"
     unstated = in_scope - len(found)
     if unstated:

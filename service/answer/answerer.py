@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from service.answer.answer_cache import DEFAULT_SIZE, AnswerCache
-from service.answer.across_places import answer_across, asks_across_places, superlative
+from service.answer.across_places import answer_across
 from service.answer.answer_types import expected_type
 from service.answer.facts import answer_fact, issuers_of, target_docs
 from service.answer.open_ended import answer_open, answer_place_by_meaning
 from service.answer.plans import answer_plans, answer_plans_in_scope, asks_for_plans_of, asks_for_plans_of_all
-from service.answer.questions import classify, mentioned_issuers
+from service.answer.questions import asks_across_places, classify, mentioned_issuers, superlative
 from service.answer.records import Answer
 from service.answer.which import answer_which
 from service.search import Filters, Searcher

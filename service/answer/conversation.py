@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from service.answer.across_places import without_spread, without_superlative
-from service.answer.questions import short_name
+from service.answer.questions import short_name, without_spread, without_superlative
 
 # --- The rules' vocabulary: every pattern a rule below names, in one place. ---------------
 _END = re.compile(r"[？?。！!，,\s]+$")

@@ -107,3 +107,56 @@ def strip_names(text: str, names: list[str]) -> str:
         if len(short) >= 2:
             text = text.replace(short, " ")
     return text
+
+
+# --- Figures across places: words that spread a question over places or rank them. ---
+# 「各地」「各街道」「每个地方」: the noun is needed (各类案件 spreads over kinds, not places).
+_EACH = re.compile(r"(?:各|每个|每一个|所有|全部)(?:个)?(地方|地区|地|街道|乡镇|镇街|镇|乡|区县|区|县|城市|市|省份|省|单位)")
+_SPREAD = re.compile(r"各地|分别|每个地方|所有地方")
+# Superlatives, not the names and set phrases that contain them (最多跑一次, 最高人民法院, 最低工资).
+_MOST = re.compile(r"最多(?!跑|元|一次|次)|最高(?!人民|检|院|法)|最大(?!限度|化)|最长|最快|排名第一|排第一")
+_LEAST = re.compile(r"最少|最低(?!工资|生活|保障|限度)|最小(?!化)|最短|最慢")
+
+
+def superlative(question: str) -> str:
+    """'most' for 最多/最高, 'least' for 最少/最低, '' otherwise."""
+    if _LEAST.search(question):
+        return "least"
+    if _MOST.search(question):
+        return "most"
+    return ""
+
+
+def without_spread(text: str) -> str:
+    """The text without the words that spread it over places: 「各地的行政复议案件分别」 -> 「的行政复议案件」."""
+    return _SPREAD.sub("", _EACH.sub("", text))
+
+
+def without_superlative(text: str) -> tuple[str, bool]:
+    """The text without its ranking words, and whether it had any: 「的法律援助案件最多」 -> 「的法律援助案件」."""
+    stripped = _LEAST.sub("", _MOST.sub("", text))
+    return stripped, stripped != text
+
+
+def superlative_word(question: str) -> str:
+    """The question's ranking word as the answer says it: 最低 as asked, 排名第一 as 最多."""
+    match = _LEAST.search(question) or _MOST.search(question)
+    word = match.group(0) if match else ""
+    return word if word.startswith("最") else "最多"
+
+
+def asks_across_places(question: str) -> bool:
+    """Whether a question names no place but asks a figure of every place (各地…分别, 哪个…最多).
+
+    Chinese wording only: the figure must stand by the topic's own term in the report, which an
+    English question does not give (it keeps the answers of its kind).
+    """
+    return bool(_SPREAD.search(question) or _EACH.search(question) or superlative(question))
+
+
+def level_of_places(question: str) -> str:
+    """The level 「各街道」 or 「哪个街道」 names, as the metadata spells it; '' for 各地."""
+    each = _EACH.search(question)
+    if each:
+        return LEVEL_WORDS.get(each.group(1), "")
+    return level_asked(question)

@@ -96,15 +96,21 @@ def find_places(searcher: Searcher, topic_text: str, filters: Filters,
     return places + [(doc_id, quotes) for doc_id, quotes in lexical if doc_id not in listed]
 
 
+def scope_count(searcher: Searcher, filters: Filters) -> int:
+    """How many reports the filters allow (those with a chunk the filters let through)."""
+    if filters.is_empty():
+        return len(searcher.reports)
+    mask = searcher.mask(filters)
+    return len(np.unique(searcher.chunks.doc_rows[mask])) if mask is not None else 0
+
+
 def scope_text(searcher: Searcher, filters: Filters, excluded: int = 0) -> str:
     """The reports a which-answer looked at, in words."""
     if filters.is_empty():
-        text = f"已收录的 {len(searcher.reports)} 份报告"
+        text = f"已收录的 {scope_count(searcher, filters)} 份报告"
     else:
-        mask = searcher.mask(filters)
-        count = len(np.unique(searcher.chunks.doc_rows[mask])) if mask is not None else 0
         described = "、".join(str(v) for v in filters.to_dict().values())
-        text = f"符合条件（{described}）的 {count} 份报告"
+        text = f"符合条件（{described}）的 {scope_count(searcher, filters)} 份报告"
     return text + (f"（已除去前面提到的 {excluded} 个地方）" if excluded else "")
 
 
