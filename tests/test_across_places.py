@@ -14,6 +14,9 @@ from tests.conftest import assert_quotes_verbatim
     ("哪个地方的行政复议案件最多？", "行政复议案件是多少？"),
     ("各镇街的行政诉讼败诉率分别是多少？", "行政诉讼败诉率是多少？"),
     ("哪个街道的普法活动场次最少？", "普法活动场次是多少？"),
+    # The verb ranked (办得, 处理得) is how the question ranks, not what the reports say.
+    ("哪个地方的执法案件办得最多？", "执法案件是多少？"),
+    ("哪里的行政复议案件处理得最多", "行政复议案件是多少？"),
 ])
 def test_the_words_that_spread_or_rank_a_question_are_not_its_topic(question, core):
     assert figure_question(question) == core
@@ -88,6 +91,23 @@ def test_each_places_figure_and_only_figures_about_the_topic(answerer, searcher)
     assert {g.issuer for g in answer.groups} == {"翠苑街道", "海珠区"}
     assert answer.answer.startswith("在已收录的 5 份报告中，2 个地方写明了行政复议案件的数量")
     assert_quotes_verbatim(searcher, answer.citations)
+
+
+def test_a_ranked_verb_finds_the_figures_of_its_noun(answerer, searcher):
+    answer = answerer.answer("哪里的行政复议案件处理得最多？")
+    assert answer.kind == "figures"
+    assert [g.issuer for g in answer.groups] == ["海珠区", "翠苑街道"]
+    assert "418宗" in answer.answer and "43件" in answer.answer
+    assert_quotes_verbatim(searcher, answer.citations)
+
+
+def test_a_counted_noun_is_counted_by_its_own_classifier(answerer):
+    # 案件 is counted in 件/宗/起: 粤海街道's 「增加一名党委委员」 and 「集体讨论会4次」 are no case counts.
+    answer = answerer.answer("哪个地方的执法案件办得最多？")
+    assert answer.kind == "figures" and answer.groups
+    assert "粤海街道" not in {g.issuer for g in answer.groups}
+    assert "一名党委委员" not in answer.answer and "讨论案件7起" in answer.answer  # 7起, not 4次
+    assert answer.answer.startswith("在已收录的 5 份报告中") and "海珠区最多" in answer.answer
 
 
 def test_a_level_scopes_the_comparison_and_none_is_said_plainly(answerer):

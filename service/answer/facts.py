@@ -367,7 +367,18 @@ def read_fact_question(searcher: Searcher, question: str, issuers: list[str],
     phrase = "报告的成文日期" if report_date else topic_phrase(question, issuers, asked)
     query = (lambda: searcher.query_vector(normalize(text).text)) if searcher.sentences is not None and text else None
     direction = direction_of(question) if asked.kind in ("rate", "count", "amount") else ""
-    return FactQuestion(asked, _terms(topic), rate.group(1) if rate else "", direction, report_date, phrase, query)
+    terms = _terms(topic)
+    if asked.kind == "count" and not asked.unit and (unit := implied_unit(terms)):
+        asked = replace(asked, unit=unit)
+    return FactQuestion(asked, terms, rate.group(1) if rate else "", direction, report_date, phrase, query)
+
+
+def implied_unit(terms: list[tuple[str, float, tuple[str, ...]]]) -> str:
+    """The counting word the counted noun implies: 「执法案件有多少」 counts 件 (or 宗), not 名 or 次."""
+    if not terms:
+        return ""
+    head = terms[-1][0]
+    return head[-1] if len(head) > 1 and head[-1] in _CLASSIFIERS else ""
 
 
 def fact_group(searcher: Searcher, doc_id: str, finding: Finding, n: int) -> tuple[Group, str]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import jieba
+
 from service.answer.answer_types import expected_type
 
 KINDS = ("which", "fact", "figures", "plans", "open")
@@ -134,8 +136,29 @@ def without_spread(text: str) -> str:
 
 def without_superlative(text: str) -> tuple[str, bool]:
     """The text without its ranking words, and whether it had any: 「的法律援助案件最多」 -> 「的法律援助案件」."""
-    stripped = _LEAST.sub("", _MOST.sub("", text))
+    stripped = _LEAST.sub("", _MOST.sub(_RANKED_VERB_MARK, text))
+    if _RANKED_VERB_MARK in stripped:
+        stripped = _without_ranked_verb(stripped)
     return stripped, stripped != text
+
+
+_RANKED_VERB_MARK = "\x00"
+
+
+def _without_ranked_verb(text: str) -> str:
+    """「执法案件办得最多」 ranks how much was done (办得, 处理得): the verb and its 得 are the ranking's
+    wording, not the topic's; the reports say 办理, 受理 or 审结 (「案件审结得最快」 -> 「案件」)."""
+    tokens = jieba.lcut(text.replace(_RANKED_VERB_MARK, " "))
+    out: list[str] = []
+    for token in tokens:
+        if token == " " and out and out[-1] == "得":
+            out.pop()
+            if out and len(out[-1]) <= 2 and re.fullmatch(r"[\u4e00-\u9fff]+", out[-1]):
+                out.pop()
+        elif token == " " and out and out[-1].endswith("得") and len(out[-1]) <= 3:
+            out.pop()
+        out.append(token)
+    return "".join(out).replace(" ", "")
 
 
 def superlative_word(question: str) -> str:
