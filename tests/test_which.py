@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service.answer.questions import classify, level_asked
+from service.answer.questions import classify, level_asked, without_year, year_named
 from service.answer.verifier import Verifier, asks_about_plans, may_show
 from service.answer.which import find_places
 from service.search import Filters
@@ -93,6 +93,31 @@ def test_which_phrases_of_every_level_are_recognised(question, level):
 def test_a_level_the_corpus_lacks_is_said_plainly(answerer):
     answer = answerer.answer("哪些省份推行简案快办？")
     assert answer.groups == () and "没有省一级的报告" in answer.answer
+
+
+@pytest.mark.parametrize("question, year, topic", [
+    ("2023年哪些街道设立了商圈微法庭？", 2023, "哪些街道设立了商圈微法庭？"),
+    ("哪些地方在2024年度开展了法治宣传", 2024, "哪些地方开展了法治宣传"),
+    ("哪些地方2023年和2024年都聘请了法律顾问", None, "哪些地方2023年和2024年都聘请了法律顾问"),
+    ("哪些地方自2023年1月起推行容缺受理", None, "哪些地方自2023年1月起推行容缺受理"),
+])
+def test_the_one_year_a_question_names_scopes_it_and_is_no_topic_word(question, year, topic):
+    assert year_named(question) == year and without_year(question) == topic
+
+
+def test_a_year_named_keeps_to_the_reports_on_that_year(answerer, searcher):
+    # 粤海街道's 商圈微法庭 is in its report on 2024; the reports on 2023 hold none, and the
+    # words learned for the practice come from the whole corpus, not from what sits nearest in 2023.
+    in_2024 = answerer.answer("2024年哪些街道设立了商圈微法庭？")
+    assert issuers(in_2024) == {"粤海街道"} and in_2024.filters == {"level": "街道", "year": 2024}
+    in_2023 = answerer.answer("2023年哪些街道设立了商圈微法庭？")
+    assert in_2023.groups == () and "没有找到" in in_2023.answer and "2023" in in_2023.answer
+    assert_quotes_verbatim(searcher, in_2024.citations)
+
+
+def test_a_year_the_corpus_lacks_is_said_plainly(answerer):
+    answer = answerer.answer("2019年哪些地方聘请了法律顾问？")
+    assert answer.groups == () and "没有2019年的报告" in answer.answer and "2023" in answer.answer
 
 
 def test_the_verifier_decides_by_score_floor_and_margin():

@@ -26,7 +26,7 @@ from service.answer.questions import (
 )
 from service.answer.records import Group
 from service.answer.verifier import asks_about_plans
-from service.answer.which import scope_count, scope_text
+from service.answer.which import scope_count, scope_of_question, scope_text
 from service.search import Filters, Searcher
 
 MAX_REPORTS = 200  # reports asked, the most relevant first; beyond it the answer says so
@@ -107,11 +107,9 @@ def candidate_docs(searcher: Searcher, term: str, filters: Filters) -> tuple[lis
 
 def answer_across(searcher: Searcher, question: str, filters: Filters) -> tuple[str, list[Group], Filters]:
     """Every place of the scope that states the figure, with its quote; ordered by value for 最多/最少."""
-    level = level_of_places(question)
-    if level and not filters.level:
-        if level not in searcher.filter_values()["level"]:
-            return f"已收录的报告中没有{level}一级的报告。", [], filters
-        filters = replace(filters, level=level)
+    filters, refusal = scope_of_question(searcher, question, filters, level_of_places(question))
+    if refusal:
+        return refusal, [], filters
     fact = read_fact_question(searcher, figure_question(question), [], answer_type_across(question))
     scope = scope_text(searcher, filters)
     # No place is named, so a figure must be about the topic itself: its most telling term stands

@@ -175,6 +175,21 @@ def _learned_share(terms: list[tuple[str, float]], text: str) -> tuple[float, tu
     return sum(w for t, w in terms if t in found) / total, tuple(found)
 
 
+def _learn_from(searcher: Searcher, table, ids: np.ndarray, chunk_rows: np.ndarray, sims: np.ndarray,
+                order: np.ndarray, question_terms: set[str]) -> list[tuple[str, float]]:
+    """The learned terms of the nearest sentences (by `order`) among `ids`."""
+    nearest = feedback_positions(searcher, order, chunk_rows)
+    if not nearest or not np.isfinite(sims[nearest[0]]):
+        return []
+    top = float(sims[nearest[0]])
+    texts = []
+    for p in nearest:
+        row = int(chunk_rows[p])
+        texts.append(table.sentences(row)[int(ids[p] - searcher.sentences.offsets[row])].text)
+    weights = [math.exp((float(sims[p]) - top) / FEEDBACK_TEMPERATURE) for p in nearest]
+    return learn_terms(searcher, texts, weights, question_terms)
+
+
 def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vector: np.ndarray) -> MeaningScan:
     """Candidate sentences of every report the mask allows, with their signals."""
     ids, chunk_rows, exhaustive = _allowed_sentences(searcher, mask, query_vector)
@@ -195,13 +210,17 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
     best = float(sims[order[0]])
     if not np.isfinite(best):  # every allowed sentence is empty
         return MeaningScan((), ())
-    nearest = feedback_positions(searcher, order, chunk_rows)
-    top = float(sims[nearest[0]]) if nearest else best
-    feedback = [ref_of(p) for p in nearest]
-    feedback_weights = [math.exp((float(sims[p]) - top) / FEEDBACK_TEMPERATURE) for p in nearest]
     topic: Topic = make_topic(searcher, topic_text, drop_single_chars=True)
     question_terms = {t for t, _ in topic.terms}
-    learned = learn_terms(searcher, [r.text for r in feedback], feedback_weights, question_terms)
+    if mask is None:
+        learned = _learn_from(searcher, table, ids, chunk_rows, sims, order, question_terms)
+    else:
+        # How the corpus words a practice is the corpus's, not the scope's: learned from the scope
+        # alone, a scope where nobody does it would teach the words of whatever sits nearest.
+        all_ids, all_rows, _ = _allowed_sentences(searcher, None, query_vector)
+        all_sims = similarities(searcher, query_vector, all_ids, all_rows)
+        learned = _learn_from(searcher, table, all_ids, all_rows, all_sims, np.argsort(-all_sims, kind="stable"),
+                              question_terms)
 
     # Detailed features for the best sentences by meaning and every sentence holding a learned
     # or quoted term (exhaustive lexical recall over the allowed rows).

@@ -52,6 +52,23 @@ def level_asked(question: str) -> str:
     return LEVEL_WORDS.get(word, "")
 
 
+_YEAR_NAMED = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?:度)?(?![\d一二三四五六七八九十]{1,2}月)")
+
+
+def year_named(question: str) -> int | None:
+    """The one year a question names (「2023年哪些街道…」 -> 2023); None for none or several."""
+    years = {int(m.group(1)) for m in _YEAR_NAMED.finditer(question)}
+    return years.pop() if len(years) == 1 else None
+
+
+def without_year(text: str) -> str:
+    """The text without the one year it names: a year scopes the reports, it is no topic word."""
+    if year_named(text) is None:
+        return text
+    text = re.sub(rf"(?:在|于)?\s*{_YEAR_NAMED.pattern}(?:里|中|内|期间|当年|全年)?(?:的)?", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def which_topic_text(question: str) -> str:
     """The practice a which-question asks about: the question without its which-phrase."""
     return _QUESTION_TAIL.sub("", _WHICH.sub(" ", question)).strip()

@@ -16,7 +16,7 @@ from service.answer.citing import QUOTES_PER_PLACE, number_groups
 from service.answer.evidence import Evidence
 from service.answer.lexical_which import lexical_places
 from service.answer.meaning import SentenceEvidence, scan
-from service.answer.questions import level_asked, which_topic_text
+from service.answer.questions import level_asked, which_topic_text, without_year, year_named
 from service.answer.records import Group
 from service.answer.verifier import Verifier, asks_about_plans, may_show
 from service.search import Filters, Searcher
@@ -114,14 +114,36 @@ def scope_text(searcher: Searcher, filters: Filters, excluded: int = 0) -> str:
     return text + (f"（已除去前面提到的 {excluded} 个地方）" if excluded else "")
 
 
-def which_scope(searcher: Searcher, question: str, filters: Filters) -> tuple[Filters, str, str]:
-    """(filters with the level the question names, the practice asked about, a refusal or '')."""
-    level = level_asked(question)
+def scope_of_question(searcher: Searcher, question: str, filters: Filters, level: str) -> tuple[Filters, str]:
+    """(filters with the level and the year the question names, a refusal or '').
+
+    Reports are filed under the year they report on; a question about plans for a year
+    (「2025年打算…」) is answered by the reports on the year before, which hold those plans.
+    """
+    values = searcher.filter_values()
     if level and not filters.level:
-        if level not in searcher.filter_values()["level"]:
-            return filters, "", f"已收录的报告中没有{level}一级的报告。"
+        if level not in values["level"]:
+            return filters, f"已收录的报告中没有{level}一级的报告。"
         filters = replace(filters, level=level)
-    topic_text = which_topic_text(question)
+    year = year_named(question)
+    if year and filters.year is None:
+        if asks_about_plans(question):
+            if year - 1 in values["year"]:
+                filters = replace(filters, year=year - 1)
+        elif year in values["year"]:
+            filters = replace(filters, year=year)
+        else:
+            known = "、".join(str(y) for y in values["year"][-6:])
+            return filters, f"已收录的报告中没有{year}年的报告（已有{known}年的）。"
+    return filters, ""
+
+
+def which_scope(searcher: Searcher, question: str, filters: Filters) -> tuple[Filters, str, str]:
+    """(filters with the level and year the question names, the practice asked about, a refusal or '')."""
+    filters, refusal = scope_of_question(searcher, question, filters, level_asked(question))
+    if refusal:
+        return filters, "", refusal
+    topic_text = without_year(which_topic_text(question))
     if not re.sub(r"\W", "", topic_text):
         return filters, "", "问题里没有可以查找的做法，请说明要找的具体做法。"
     return filters, topic_text, ""
