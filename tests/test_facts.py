@@ -1,8 +1,8 @@
 """Typed facts: answer types read from questions, typed values found in sentences, answers checked on the corpus."""
 import pytest
 
-from service.answer.answer_types import expected_type, find_values, units_compatible
-from service.answer.facts import answer_fact
+from service.answer.answer_types import AnswerType, expected_type, find_values, units_compatible
+from service.answer.facts import answer_fact, judge
 from service.search import Filters
 from tests.conftest import assert_quotes_verbatim
 
@@ -216,3 +216,18 @@ def test_the_span_of_time_a_question_counts_over_is_not_its_topic(question, topi
     from service.answer.facts import topic_text
 
     assert topic_text(question, ["翠苑街道", "海珠区", "坦洲镇"]) == topic
+
+
+def test_the_sentence_before_a_figure_may_name_what_it_counts():
+    # 坦洲镇: 「建立健全以镇人民调解委员会为纽带…体系」 then 「…各级调委会共受理民间纠纷案件570宗」.
+    before = "建立健全以镇人民调解委员会为纽带、村(社区)调委会为基础的立体防范调处体系"
+    text = "2023年坦洲镇各级调委会共受理民间纠纷案件570宗,调结465宗"
+    terms = [("人民调解", 4.0, ()), ("受理", 3.0, ())]
+    asked = AnswerType("count", frozenset({"count"}), "宗")
+    value = find_values(text, {"count"})[0]
+    alone = judge(text, value, terms, asked, "")
+    with_before = judge(text, value, terms, asked, "", before=before)
+    assert alone[0] == pytest.approx(3 / 7)
+    assert with_before[0] == pytest.approx((3 + 0.5 * 4) / 7)
+    assert with_before[1] == pytest.approx(3 / 7)  # only what the value's own clause holds is near
+    assert judge(text, value, terms, asked, "", before="开展法治宣传活动")[0] == pytest.approx(3 / 7)

@@ -52,6 +52,9 @@ RESCUE_COVERAGE = 0.2
 # clauses starting no more than this many characters before it (「持续做好“12345”热线转件受理，
 # 密切回应群众和社会关切，2023年累计受理答复各类转办案件246件」; 40 missed that one on dev).
 ZONE_BACK = 60
+# Share of a term's weight credited when only the sentence before the value's (same passage)
+# holds it.
+CONTEXT_CREDIT = 0.5
 # Places a question without a place name is tried on: the reports of the best hits.
 PLACES_TRIED = 3
 # Words that shape a fact question (the type, the unit, the direction of a change) rather
@@ -221,7 +224,7 @@ def _direction_ok(direction: str, text: str, value: Value, own_start: int) -> bo
 
 
 def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]]], asked: AnswerType, question_rate: str,
-          direction: str = "") -> tuple[float, float, int, str] | None:
+          direction: str = "", before: str = "") -> tuple[float, float, int, str] | None:
     """Coverage of the topic near one value of a sentence, or None when the value does not answer."""
     if value.kind == "count" and not units_compatible(asked.unit, value.unit):
         return None
@@ -246,17 +249,22 @@ def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]
         found, credit = _credit(term, heads, zone)
         if credit == 0 and _counted_by(term, value):
             found, credit = value.text, 1.0  # 「提供法律援助1298件」: 件 counts the 案件 the topic names
+        if credit == 0 and before:
+            # The sentence before, of the same passage, often names what the figure is about:
+            # 「建立健全以镇人民调解委员会为纽带…体系。2023年…各级调委会共受理民间纠纷案件570宗」.
+            found, credit = _credit(term, heads, before)
+            found, credit = "", credit * CONTEXT_CREDIT
         if credit > 0:
             matched.append((found, weight * credit))
     coverage = sum(w for _, w in matched) / total
-    near = sum(w for t, w in matched if t in own) / total
+    near = sum(w for t, w in matched if t and t in own) / total
     if value.kind == "name":
         rest = value.text
         for t, _, _ in terms:
             rest = rest.replace(t, "")
         if len(rest) < 2:
             return None  # the name is only the question's own words (律所), not a name
-    distances = [abs(text.find(t, zone_start) - value.start) for t, _ in matched]
+    distances = [abs(text.find(t, zone_start) - value.start) for t, _ in matched if t]
     return coverage, near, min(distances) if distances else len(text), zone.strip("，,；;。：: ")
 
 
@@ -284,8 +292,10 @@ def find_fact(searcher: Searcher, doc_id: str, asked: AnswerType, terms: list[tu
     for order, ref in enumerate(sentences):
         if parts_left_out and searcher.chunks.label(ref.row) in parts_left_out:
             continue
+        previous = sentences[order - 1] if order else None
+        before = previous.text if previous is not None and previous.row == ref.row else ""
         for value in find_values(ref.text, asked.accepts):
-            judged = judge(ref.text, value, terms, asked, question_rate, direction)
+            judged = judge(ref.text, value, terms, asked, question_rate, direction, before)
             if judged is not None and required in judged[3]:
                 f = Finding(ref, value, *judged)
                 candidates.append(((-round(f.near, 6), value.kind != asked.kind, f.distance, order, value.start), f))
