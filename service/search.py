@@ -30,6 +30,13 @@ FILTER_FIELDS = ("issuer", "level", "region", "year", "section", "area")
 PASSAGE_FILTER_FIELDS = ("section", "area")
 # 直辖市 are provinces in rank: 「哪些省份…」 asks about them too.
 PROVINCE_LEVEL_CITIES = frozenset({"北京市", "上海市", "天津市", "重庆市"})
+# Levels people name together (「哪些区县」「各乡镇」「镇街」): a report of either level matches.
+LEVEL_GROUPS = {"区县": ("区", "县"), "乡镇": ("乡", "镇"), "镇街": ("镇", "街道")}
+
+
+def levels_of(level: str) -> tuple[str, ...]:
+    """The report levels a level filter admits: 区县 admits 区 and 县, 街道 only 街道."""
+    return LEVEL_GROUPS.get(level, (level,))
 _REGION_SUFFIX = re.compile(r"(省|市|区|县|自治区|自治州|特别行政区)$")
 
 
@@ -213,7 +220,7 @@ class Searcher:
     def _doc_matches(self, meta: dict, filters: Filters) -> bool:
         if filters.issuer and filters.issuer not in (meta["issuer"], meta["title"]):
             return False
-        if filters.level and filters.level != meta["level"] and not (
+        if filters.level and meta["level"] not in levels_of(filters.level) and not (
                 filters.level == "省" and meta["issuer"] in PROVINCE_LEVEL_CITIES):
             return False
         if filters.year and filters.year != meta["year"]:
@@ -272,6 +279,10 @@ class Searcher:
                 known_forms = set().union(*(_region_forms(v) for v in known))
                 if not _region_forms(value) & known_forms:
                     raise UnknownFilterValue(f"No report in the index is from the region {value!r}.")
+            elif name == "level" and value in LEVEL_GROUPS:
+                if not set(LEVEL_GROUPS[value]) & set(known):
+                    raise UnknownFilterValue(f"No report in the index has level {value!r} (any of "
+                                             + "、".join(LEVEL_GROUPS[value]) + ").")
             elif value not in known:
                 raise UnknownFilterValue(
                     f"No report in the index has {name} {value!r}; known values: "

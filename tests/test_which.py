@@ -85,9 +85,18 @@ def test_excluded_places_are_left_out_and_said_so(answerer):
 
 @pytest.mark.parametrize("question, level", [("哪些城市发放了消费券？", "市"), ("哪些省份推进了河长制？", "省"),
                                              ("哪几个街道开展普法？", "街道"), ("Which cities cut fees?", "市"),
-                                             ("哪些地方推行容缺受理？", "")])
+                                             ("哪些地方推行容缺受理？", ""), ("哪些区县聘请了法律顾问？", "区县"),
+                                             ("哪些镇街设立了商圈微法庭？", "镇街")])
 def test_which_phrases_of_every_level_are_recognised(question, level):
     assert classify(question) == "which" and level_asked(question) == level
+
+
+def test_levels_named_together_admit_reports_of_either(answerer):
+    # 镇街: 坦洲镇 and the three 街道; 区县: 海珠区 alone of the seeds.
+    answer = answerer.answer("哪些镇街设立了商圈微法庭？")
+    assert issuers(answer) == {"粤海街道"} and "符合条件（镇街）的 4 份报告" in answer.answer
+    answer = answerer.answer("哪些区县聘请了法律顾问？")
+    assert issuers(answer) == {"海珠区"} and "符合条件（区县）的 1 份报告" in answer.answer
 
 
 def test_a_level_the_corpus_lacks_is_said_plainly(answerer):

@@ -21,6 +21,7 @@ _WHICH = re.compile(
 # The level a which-phrase names, as the metadata spells levels.
 LEVEL_WORDS = {
     "街道": "街道", "镇": "镇", "乡": "乡", "区": "区", "县": "县", "市": "市", "城市": "市", "地市": "市",
+    "区县": "区县", "乡镇": "乡镇", "镇街": "镇街",
     "省": "省", "省份": "省", "自治区": "省", "towns": "镇", "town": "镇", "streets": "街道", "street": "街道",
     "subdistricts": "街道", "subdistrict": "街道", "districts": "区", "district": "区", "counties": "县",
     "county": "县", "cities": "市", "city": "市", "provinces": "省", "province": "省",
