@@ -17,7 +17,7 @@ def _query(name: str, description: str, schema: dict, required: bool = False, ex
 
 _FILTER_PARAMS = [
     _query("issuer", "Only reports of this issuer (发布机关), e.g. 坦洲镇.", {"type": "string", "maxLength": 50}),
-    _query("level", "Only reports of this administrative level: 区, 街道, 镇 ...", {"type": "string", "maxLength": 50}),
+    _query("level", "Only reports of this administrative level: 区, 街道, 镇 ... (区县, 乡镇 and 镇街 admit either)", {"type": "string", "maxLength": 50}),
     _query("region", "Only reports in this province, city or district (with or without 省/市/区).",
            {"type": "string", "maxLength": 50}, example="广东省"),
     _query("year", "Only reports on this year.", {"type": "integer", "minimum": 1949, "maximum": 2100}),
