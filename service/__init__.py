@@ -20,6 +20,7 @@ DEFAULTS = {
     "MODEL": None,  # None: the bundled multilingual-e5-small
     "ADMIN_TOKEN": "",  # empty: the endpoints that change the corpus are off
     "MAX_UPLOAD_BYTES": 20 * 1024 * 1024,
+    "WRITER_WAIT_SECONDS": 30.0,  # how long an upload or removal waits for another writer before a 503
     "LLM_BASE_URL": "",
     "LLM_MODEL": "",
     "LLM_TIMEOUT": 20.0,

@@ -25,8 +25,6 @@ bp = Blueprint("admin", __name__)
 log = logging.getLogger(__name__)
 
 REMOVED_DIR = ".removed"
-# A request waits at most this long for another writer (an upload, a CLI add) to finish.
-LOCK_TIMEOUT = 30.0
 # Bytes of UTF-8 in a doc_id, so that doc_id + extension stays far below NAME_MAX (255 bytes).
 MAX_DOC_ID_BYTES = 150
 # Fewer characters than this is a note or a fragment, not an annual report; it would only add noise.
@@ -71,7 +69,8 @@ def _require_admin() -> None:
 
 def _paths() -> tuple[Path, Path, float]:
     config = current_app.config
-    return Path(config["INDEX_DIR"]), Path(config["CORPUS_DIR"]), LOCK_TIMEOUT
+    # A request waits at most WRITER_WAIT_SECONDS for another writer (an upload, a CLI add) to finish.
+    return Path(config["INDEX_DIR"]), Path(config["CORPUS_DIR"]), float(config["WRITER_WAIT_SECONDS"])
 
 
 def _read_upload() -> tuple[bytes, str]:

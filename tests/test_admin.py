@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from indexer.embed import HashingEmbedder
-from indexer.store import current_generation
+from indexer.store import current_generation, writer_lock
 from service import create_app
 from service.admin import MAX_DOC_ID_BYTES, safe_doc_id
 from tests.conftest import CORPUS, DOC_TANZHOU, ROOT, SHARED, free_port, gunicorn_workers
@@ -315,8 +315,11 @@ def test_a_second_upload_of_the_same_file_is_409(client):
 # ------------------------------------------------------------------ concurrency
 
 
-def test_concurrent_uploads_lose_no_report(app, dirs):
+def test_concurrent_uploads_lose_no_report(dirs):
     index, corpus = dirs
+    # Each waits for the others' rebuilds: on a loaded machine four take longer than the 30 s a
+    # client waits by default (then a 503 with a sentence). This test is about losing nothing.
+    app = make_app(index, corpus, WRITER_WAIT_SECONDS=600)
     results = {}
 
     def send(i: int):
@@ -326,11 +329,36 @@ def test_concurrent_uploads_lose_no_report(app, dirs):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(60)
+        thread.join(600)
     assert sorted(r.status_code for r in results.values()) == [201] * 4
     listed = {r["doc_id"] for r in app.test_client().get("/api/reports").get_json()["reports"]}
     assert listed >= {f"concurrent-{i}" for i in range(4)} and len(listed) == 9
     assert {p.name for p in corpus.glob("concurrent-*.txt")} == {f"concurrent-{i}.txt" for i in range(4)}
+
+
+def test_an_upload_that_waits_too_long_for_another_writer_is_told_to_retry(dirs):
+    index, corpus = dirs
+    app = make_app(index, corpus, WRITER_WAIT_SECONDS=0.5)
+    before = snapshot(index, corpus)
+    held, release = threading.Event(), threading.Event()
+
+    def other_writer():  # a CLI add, say: another thread, so the lock is not re-entered
+        with writer_lock(index):
+            held.set()
+            release.wait(30)
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    held.wait(10)
+    try:
+        response = upload(app.test_client(), tanzhou_variant("等待调解室"), "waiting.txt")
+    finally:
+        release.set()
+        thread.join(30)
+    assert response.status_code == 503
+    assert "try again later" in response.get_json()["error"]["message"]
+    assert snapshot(index, corpus) == before  # nothing half-written, nothing lost
+    assert upload(app.test_client(), tanzhou_variant("等待调解室"), "waiting.txt").status_code == 201
 
 
 class SlowEmbedder(HashingEmbedder):
