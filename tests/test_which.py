@@ -66,6 +66,9 @@ def test_the_answer_names_its_scope_and_count(answerer):
     answer = answerer.answer("哪些街道设立了商圈微法庭？")
     assert "符合条件（街道）的 3 份报告" in answer.answer and "共有 1 个地方" in answer.answer
     assert answer.filters == {"level": "街道"}
+    # The practice is named without the particle the which-phrase leaves (哪些地方**的**领导…).
+    answer = answerer.answer("哪些地方的领导去法院出庭应诉了？")
+    assert "做过“领导去法院出庭应诉了”" in answer.answer
 
 
 def test_plans_count_only_when_the_question_asks_about_plans(answerer):

@@ -149,6 +149,13 @@ def which_scope(searcher: Searcher, question: str, filters: Filters) -> tuple[Fi
     return filters, topic_text, ""
 
 
+def shown_topic(topic_text: str) -> str:
+    """The practice as the answer names it: no quotes, no particle left from the which-phrase
+    (「哪些地方的领导去法院出庭应诉了」 -> 「领导去法院出庭应诉了」)."""
+    text = re.sub(r"[“”\"「」『』‘’]", "", topic_text).strip()
+    return re.sub(r"^的+(?=.{2})", "", text)
+
+
 def answer_which(searcher: Searcher, question: str, filters: Filters,
                  exclude: tuple[str, ...] = ()) -> tuple[str, list[Group], Filters]:
     """The short answer, the groups (one per place) and the filters actually applied."""
@@ -160,7 +167,7 @@ def answer_which(searcher: Searcher, question: str, filters: Filters,
         places = [(d, e) for d, e in places if searcher.meta(d)["issuer"] not in exclude]
     groups = number_groups(searcher, places)
     scope = scope_text(searcher, filters, len(exclude))
-    shown = re.sub(r"[“”\"「」『』‘’]", "", topic_text)
+    shown = shown_topic(topic_text)
     if not groups:
         return (f"在{scope}中，没有找到做过“{shown}”的地方。", [], filters)
     names = "、".join(f"{g.issuer or g.title}[{g.citations[0].n}]" for g in groups)
