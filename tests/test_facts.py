@@ -211,6 +211,9 @@ def test_standing_is_measured_against_the_reports_own_sentences(searcher):
     ("翠苑街道每年调解多少件纠纷？", "调解 纠纷"),
     ("海珠区2024年提供法律援助多少件？", "提供法律援助"),
     ("坦洲镇近一年来受理了多少宗行政复议？", "受理了 行政复议"),
+    # A follow-up's time shift with no year to start from reads 「上一年」 (conversation.py).
+    ("海珠区上一年人民调解案件受理了多少宗？", "人民调解案件受理了"),
+    ("坦洲镇前年受理了多少宗行政复议？", "受理了 行政复议"),
 ])
 def test_the_span_of_time_a_question_counts_over_is_not_its_topic(question, topic):
     from service.answer.facts import topic_text
