@@ -190,12 +190,30 @@ def _learn_from(searcher: Searcher, table, ids: np.ndarray, chunk_rows: np.ndarr
     return learn_terms(searcher, texts, weights, question_terms)
 
 
+def _nearest_first(sims: np.ndarray) -> np.ndarray:
+    """Positions of the sentences the feedback may draw on, nearest first (the best FEEDBACK_SENTENCES x 20)."""
+    k = FEEDBACK_SENTENCES * 20
+    if len(sims) <= k:
+        return np.argsort(-sims, kind="stable")
+    top = np.argpartition(-sims, k)[:k]
+    return top[np.lexsort((top, -sims[top]))]
+
+
 def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vector: np.ndarray) -> MeaningScan:
     """Candidate sentences of every report the mask allows, with their signals."""
-    ids, chunk_rows, exhaustive = _allowed_sentences(searcher, mask, query_vector)
+    whole: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # the unmasked scan, for the feedback
+    if mask is not None and len(searcher.sentences) <= EXHAUSTIVE_SENTENCES:
+        # Every sentence is scored once; the scope's are a subset of them.
+        all_ids, all_rows, _ = _allowed_sentences(searcher, None, query_vector)
+        all_sims = similarities(searcher, query_vector, all_ids, all_rows)
+        whole = (all_ids, all_rows, all_sims)
+        inside = mask[all_rows]
+        ids, chunk_rows, sims, exhaustive = all_ids[inside], all_rows[inside], all_sims[inside], True
+    else:
+        ids, chunk_rows, exhaustive = _allowed_sentences(searcher, mask, query_vector)
+        sims = similarities(searcher, query_vector, ids, chunk_rows) if len(ids) else np.zeros(0)
     if len(ids) == 0:
         return MeaningScan((), ())
-    sims = similarities(searcher, query_vector, ids, chunk_rows)
     sample_sentences, sample_chunks = _background(searcher)
     background = sample_sentences @ query_vector + CHUNK_CONTEXT * (sample_chunks @ query_vector)
     mean, std = float(background.mean()), float(background.std()) or 1.0
@@ -217,10 +235,11 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
     else:
         # How the corpus words a practice is the corpus's, not the scope's: learned from the scope
         # alone, a scope where nobody does it would teach the words of whatever sits nearest.
-        all_ids, all_rows, _ = _allowed_sentences(searcher, None, query_vector)
-        all_sims = similarities(searcher, query_vector, all_ids, all_rows)
-        learned = _learn_from(searcher, table, all_ids, all_rows, all_sims, np.argsort(-all_sims, kind="stable"),
-                              question_terms)
+        if whole is None:
+            all_ids, all_rows, _ = _allowed_sentences(searcher, None, query_vector)
+            whole = (all_ids, all_rows, similarities(searcher, query_vector, all_ids, all_rows))
+        all_ids, all_rows, all_sims = whole
+        learned = _learn_from(searcher, table, all_ids, all_rows, all_sims, _nearest_first(all_sims), question_terms)
 
     # Detailed features for the best sentences by meaning and every sentence holding a learned
     # or quoted term (exhaustive lexical recall over the allowed rows).
