@@ -32,12 +32,17 @@ PASSAGE_FILTER_FIELDS = ("section", "area")
 PROVINCE_LEVEL_CITIES = frozenset({"北京市", "上海市", "天津市", "重庆市"})
 # Levels people name together (「哪些区县」「各乡镇」「镇街」): a report of either level matches.
 LEVEL_GROUPS = {"区县": ("区", "县"), "乡镇": ("乡", "镇"), "镇街": ("镇", "街道")}
+_REGION_SUFFIX = re.compile(r"(省|市|区|县|自治区|自治州|特别行政区)$")
 
 
 def levels_of(level: str) -> tuple[str, ...]:
     """The report levels a level filter admits: 区县 admits 区 and 县, 街道 only 街道."""
     return LEVEL_GROUPS.get(level, (level,))
-_REGION_SUFFIX = re.compile(r"(省|市|区|县|自治区|自治州|特别行政区)$")
+
+
+def level_known(level: str, known: list[str]) -> bool:
+    """Whether some report of the index has a level the filter admits."""
+    return bool(set(levels_of(level)) & set(known))
 
 
 @dataclass(frozen=True)
@@ -280,7 +285,7 @@ class Searcher:
                 if not _region_forms(value) & known_forms:
                     raise UnknownFilterValue(f"No report in the index is from the region {value!r}.")
             elif name == "level" and value in LEVEL_GROUPS:
-                if not set(LEVEL_GROUPS[value]) & set(known):
+                if not level_known(value, known):
                     raise UnknownFilterValue(f"No report in the index has level {value!r} (any of "
                                              + "、".join(LEVEL_GROUPS[value]) + ").")
             elif value not in known:

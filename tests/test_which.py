@@ -127,6 +127,13 @@ def test_a_year_named_keeps_to_the_reports_on_that_year(answerer, searcher):
     assert_quotes_verbatim(searcher, in_2024.citations)
 
 
+def test_plans_for_a_year_are_read_in_the_reports_on_the_year_before(answerer):
+    # Plans for 2024 stand under 下一步安排 of the reports on 2023.
+    answer = answerer.answer("哪些地方打算在2024年加强普法？")
+    assert answer.kind == "which" and answer.filters == {"year": 2023}
+    assert "符合条件（2023）的 3 份报告" in answer.answer
+
+
 def test_a_year_the_corpus_lacks_is_said_plainly(answerer):
     answer = answerer.answer("2019年哪些地方聘请了法律顾问？")
     assert answer.groups == () and "没有2019年的报告" in answer.answer and "2023" in answer.answer

@@ -9,8 +9,6 @@ reports of the scope do not state it.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-
 import numpy as np
 
 from indexer.sections import LABEL_PLANS, LABEL_PROBLEMS

@@ -252,8 +252,7 @@ def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]
         if credit == 0 and before:
             # The sentence before, of the same passage, often names what the figure is about:
             # 「建立健全以镇人民调解委员会为纽带…体系。2023年…各级调委会共受理民间纠纷案件570宗」.
-            found, credit = _credit(term, heads, before)
-            found, credit = "", credit * CONTEXT_CREDIT
+            found, credit = "", _credit(term, heads, before)[1] * CONTEXT_CREDIT  # "": not in this sentence
         if credit > 0:
             matched.append((found, weight * credit))
     coverage = sum(w for _, w in matched) / total

@@ -190,6 +190,12 @@ def _learn_from(searcher: Searcher, table, ids: np.ndarray, chunk_rows: np.ndarr
     return learn_terms(searcher, texts, weights, question_terms)
 
 
+def _every_sentence(searcher: Searcher, query_vector: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sentence ids, their chunk rows, similarities) of the unfiltered scan."""
+    ids, rows, _ = _allowed_sentences(searcher, None, query_vector)
+    return ids, rows, similarities(searcher, query_vector, ids, rows)
+
+
 def _nearest_first(sims: np.ndarray) -> np.ndarray:
     """Positions of the sentences the feedback may draw on, nearest first (the best FEEDBACK_SENTENCES x 20)."""
     k = FEEDBACK_SENTENCES * 20
@@ -201,12 +207,11 @@ def _nearest_first(sims: np.ndarray) -> np.ndarray:
 
 def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vector: np.ndarray) -> MeaningScan:
     """Candidate sentences of every report the mask allows, with their signals."""
-    whole: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # the unmasked scan, for the feedback
+    whole = None  # the unfiltered scan, which the feedback reads
     if mask is not None and len(searcher.sentences) <= EXHAUSTIVE_SENTENCES:
         # Every sentence is scored once; the scope's are a subset of them.
-        all_ids, all_rows, _ = _allowed_sentences(searcher, None, query_vector)
-        all_sims = similarities(searcher, query_vector, all_ids, all_rows)
-        whole = (all_ids, all_rows, all_sims)
+        whole = _every_sentence(searcher, query_vector)
+        all_ids, all_rows, all_sims = whole
         inside = mask[all_rows]
         ids, chunk_rows, sims, exhaustive = all_ids[inside], all_rows[inside], all_sims[inside], True
     else:
@@ -235,10 +240,7 @@ def scan(searcher: Searcher, topic_text: str, mask: np.ndarray | None, query_vec
     else:
         # How the corpus words a practice is the corpus's, not the scope's: learned from the scope
         # alone, a scope where nobody does it would teach the words of whatever sits nearest.
-        if whole is None:
-            all_ids, all_rows, _ = _allowed_sentences(searcher, None, query_vector)
-            whole = (all_ids, all_rows, similarities(searcher, query_vector, all_ids, all_rows))
-        all_ids, all_rows, all_sims = whole
+        all_ids, all_rows, all_sims = whole or _every_sentence(searcher, query_vector)
         learned = _learn_from(searcher, table, all_ids, all_rows, all_sims, _nearest_first(all_sims), question_terms)
 
     # Detailed features for the best sentences by meaning and every sentence holding a learned

@@ -54,6 +54,8 @@ def level_asked(question: str) -> str:
 
 
 _YEAR_NAMED = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?:度)?(?![\d一二三四五六七八九十]{1,2}月)")
+# The year with the words that only place it in time: 「在2024年度的」, 「2023年里」.
+_YEAR_PHRASE = re.compile(rf"(?:在|于)?\s*{_YEAR_NAMED.pattern}(?:里|中|内|期间|当年|全年)?(?:的)?")
 
 
 def year_named(question: str) -> int | None:
@@ -66,8 +68,7 @@ def without_year(text: str) -> str:
     """The text without the one year it names: a year scopes the reports, it is no topic word."""
     if year_named(text) is None:
         return text
-    text = re.sub(rf"(?:在|于)?\s*{_YEAR_NAMED.pattern}(?:里|中|内|期间|当年|全年)?(?:的)?", "", text)
-    return re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+", " ", _YEAR_PHRASE.sub("", text)).strip()
 
 
 def which_topic_text(question: str) -> str:
@@ -82,8 +83,6 @@ def short_name(issuer: str) -> str:
 
 def _word_boundaries(text: str) -> set[int]:
     """Offsets where jieba's words of a text begin or end."""
-    import jieba
-
     edges = {0, len(text)}
     for _, start, end in jieba.tokenize(text):
         edges.update((start, end))

@@ -19,7 +19,7 @@ from service.answer.meaning import SentenceEvidence, scan
 from service.answer.questions import level_asked, which_topic_text, without_year, year_named
 from service.answer.records import Group
 from service.answer.verifier import Verifier, asks_about_plans, may_show
-from service.search import Filters, Searcher, levels_of
+from service.search import Filters, Searcher, level_known
 
 QUOTE_MARGIN = 1.0  # a second quote scores within this of the report's best sentence
 
@@ -122,7 +122,7 @@ def scope_of_question(searcher: Searcher, question: str, filters: Filters, level
     """
     values = searcher.filter_values()
     if level and not filters.level:
-        if not set(levels_of(level)) & set(values["level"]):
+        if not level_known(level, values["level"]):
             return filters, f"已收录的报告中没有{level}一级的报告。"
         filters = replace(filters, level=level)
     year = year_named(question)
