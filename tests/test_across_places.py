@@ -17,6 +17,8 @@ from tests.conftest import assert_quotes_verbatim
     # The verb ranked (办得, 处理得) is how the question ranks, not what the reports say.
     ("哪个地方的执法案件办得最多？", "执法案件是多少？"),
     ("哪里的行政复议案件处理得最多", "行政复议案件是多少？"),
+    ("哪里的行政复议案件处理得最少？", "行政复议案件是多少？"),
+    ("哪个地方的案件审结得最慢？", "案件是多少？"),
 ])
 def test_the_words_that_spread_or_rank_a_question_are_not_its_topic(question, core):
     assert figure_question(question) == core
@@ -99,6 +101,8 @@ def test_a_ranked_verb_finds_the_figures_of_its_noun(answerer, searcher):
     assert [g.issuer for g in answer.groups] == ["海珠区", "翠苑街道"]
     assert "418宗" in answer.answer and "43件" in answer.answer
     assert_quotes_verbatim(searcher, answer.citations)
+    fewest = answerer.answer("哪里的行政复议案件处理得最少？")
+    assert [g.issuer for g in fewest.groups] == ["翠苑街道", "海珠区"] and "翠苑街道最少" in fewest.answer
 
 
 def test_a_counted_noun_is_counted_by_its_own_classifier(answerer):
@@ -108,6 +112,16 @@ def test_a_counted_noun_is_counted_by_its_own_classifier(answerer):
     assert "粤海街道" not in {g.issuer for g in answer.groups}
     assert "一名党委委员" not in answer.answer and "讨论案件7起" in answer.answer  # 7起, not 4次
     assert answer.answer.startswith("在已收录的 5 份报告中") and "海珠区最多" in answer.answer
+    # 天水郡街道's 「累计受理答复各类转办案件246件」 counts cases, but none of 执法案件.
+    assert "天水郡街道" not in {g.issuer for g in answer.groups} and "246件" not in answer.answer
+
+
+def test_a_case_count_is_not_a_count_of_rooms_or_streets(answerer):
+    # 件 stands beside 个 and 条 for documents, but 案件 are counted in 件, 宗 or 起:
+    # not 「九个社区人民调解室」, 「人民调解组织共有13个」 or 「18条街道」.
+    answer = answerer.answer("各地的人民调解案件分别有多少？")
+    assert answer.kind == "figures" and "825件" in answer.answer
+    assert not any(word in answer.answer for word in ("13个", "18条", "九个"))
 
 
 def test_a_level_scopes_the_comparison_and_none_is_said_plainly(answerer):

@@ -234,3 +234,11 @@ def test_the_sentence_before_a_figure_may_name_what_it_counts():
     assert with_before[0] == pytest.approx((3 + 0.5 * 4) / 7)
     assert with_before[1] == pytest.approx(3 / 7)  # only what the value's own clause holds is near
     assert judge(text, value, terms, asked, "", before="开展法治宣传活动")[0] == pytest.approx(3 / 7)
+
+
+def test_a_one_character_verb_tells_two_figures_of_a_sentence_apart(searcher):
+    # 翠苑街道: 「全年行政复议案件发案43件,调撤7件,调撤率16%,复议结案数34件」: 结了 asks for 结案, not 发案.
+    answer, groups = answer_fact(searcher, "翠苑街道去年复议案件结了多少件？", Filters())
+    assert groups and "34件" in answer and answer.rstrip("。").split("，")[-1].startswith("复议结案数34件")
+    answer, _ = answer_fact(searcher, "翠苑街道的复议案件有多少件？", Filters())
+    assert "发案43件" in answer and "结案数34件" not in answer

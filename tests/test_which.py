@@ -81,6 +81,16 @@ def test_plans_count_only_when_the_question_asks_about_plans(answerer):
     assert may_show("下一步安排", True) and not may_show("下一步安排", False)
 
 
+def test_a_plan_word_inside_a_topic_word_is_no_plan():
+    # 计划生育, 模拟法庭, 拟定, 空间规划 and 应急准备 name practices, not plans.
+    for question in ("哪些地方落实了计划生育政策？", "哪些地方开展了模拟法庭活动？", "哪些地方拟定了权责清单？",
+                     "哪些城市编制了国土空间规划？", "哪些地方做了应急准备工作？", "哪些地方制定了五年规划？"):
+        assert not asks_about_plans(question), question
+    for question in ("哪些地方规划建设法治公园？", "哪些地方准备推行简案快办？", "坦洲镇有什么计划？",
+                     "哪些地方拟于年内出台清单？", "Which places plan to open a legal aid desk?"):
+        assert asks_about_plans(question), question
+
+
 def test_excluded_places_are_left_out_and_said_so(answerer):
     answer = answerer.answer("哪些地方推行简案快办？", exclude=("坦洲镇",))
     assert "坦洲镇" not in issuers(answer) and "已除去前面提到的 1 个地方" in answer.answer

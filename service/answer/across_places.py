@@ -13,7 +13,7 @@ import numpy as np
 
 from indexer.sections import LABEL_PLANS, LABEL_PROBLEMS
 from service.answer.answer_types import AnswerType, Value, expected_type
-from service.answer.facts import FactQuestion, Finding, fact_group, read_fact_question
+from service.answer.facts import FactQuestion, Finding, fact_group, names_every_term, read_fact_question
 from service.answer.questions import (
     level_of_places,
     superlative,
@@ -117,7 +117,8 @@ def answer_across(searcher: Searcher, question: str, filters: Filters) -> tuple[
     rarest = fact.rarest_term()
     docs, in_scope, cut = candidate_docs(searcher, rarest, filters)
     left_out = frozenset({LABEL_PROBLEMS} | (set() if asks_about_plans(question) else {LABEL_PLANS}))
-    found: list[tuple[str, Finding]] = [(d, f) for d in docs if (f := fact.find(searcher, d, rarest, left_out))]
+    found: list[tuple[str, Finding]] = [(d, f) for d in docs if (f := fact.find(searcher, d, rarest, left_out))
+                                        and names_every_term(f, fact.terms)]
     if not found:
         return f"{scope}都没有写明{fact.phrase}。", [], filters
     order = superlative(question)

@@ -87,6 +87,15 @@ class AnswerType:
     kind: str
     accepts: frozenset[str]
     unit: str = ""  # the counting word the question names (多少宗 -> 宗), '' when none
+    # The unit is the one the counted noun implies (案件 -> 件): only its own family counts it
+    # (件 宗 起, not the 个 or 条 that 件 also stands beside for documents).
+    implied: bool = False
+
+    def counts(self, unit: str) -> bool:
+        """Whether a value with this counting word answers the question."""
+        if self.implied and unit:
+            return unit in noun_family(self.unit)
+        return units_compatible(self.unit, unit)
 
 
 def expected_type(question: str) -> AnswerType | None:
@@ -112,6 +121,11 @@ def expected_type(question: str) -> AnswerType | None:
         if pattern.search(q):
             return AnswerType(kind, frozenset({kind} | ({"rate"} if kind == "count" else set())))
     return None
+
+
+def noun_family(classifier: str) -> frozenset[str]:
+    """The counting words of the nouns a classifier ends (案件: 件 宗 起 例 份): its first family."""
+    return next((family for family in _UNIT_FAMILIES if classifier in family), frozenset({classifier}))
 
 
 def units_compatible(asked: str, found: str) -> bool:

@@ -21,7 +21,7 @@ from service.answer.answer_types import (
     Value,
     expected_type,
     find_values,
-    units_compatible,
+    noun_family,
 )
 from service.answer.citing import group_of
 from service.answer.evidence import (
@@ -55,6 +55,9 @@ ZONE_BACK = 60
 # Share of a term's weight credited when only the sentence before the value's (same passage)
 # holds it.
 CONTEXT_CREDIT = 0.5
+# Share of its weight a one-character verb keeps (结 of 「结了多少件」): the reports say 结案 or
+# 办结, so the character tells two figures of one sentence apart but is no topic alone.
+VERB_SHARE = 0.5
 # Places a question without a place name is tried on: the reports of the best hits.
 PLACES_TRIED = 3
 # Words that shape a fact question (the type, the unit, the direction of a change) rather
@@ -76,6 +79,7 @@ _RATE_WORD = re.compile(r"([\u4e00-\u9fff]{2})率")
 # The year a fact question names, and the span of time it counts over (一年, 每年): neither is
 # a topic word (「一年调解了多少纠纷」 asks about 调解 and 纠纷).
 _YEAR_IN_QUESTION = re.compile(r"\d{4}年度?|大?前年|[两三]年前|上一?年度?|[今去明]年|全年|本年度?|(?:一|每一?|近一)年(?:来|中|里|内|间)?|年均|一整年")
+_RELATIVE_YEAR = re.compile(r"大?前年|[两三]年前|上一?年度?|[今去明]年")
 _QUESTION_WORDS = re.compile(
     r"(是多少|有多少|为多少|达到?多少|多少|有几|几|是什么时候|什么时候|何时|哪一年|哪年|哪天|哪一天|什么时间|日期"
     r"|叫什么名字|叫什么|的名称是什么|名称是什么|是什么|有哪些|包括哪些|包含哪些|哪些|哪家|是谁|谁|分别|呢|吗)"
@@ -111,6 +115,7 @@ def topic_text(question: str, issuers: list[str]) -> str:
 def topic_phrase(question: str, issuers: list[str], answer_type: AnswerType | None) -> str:
     """How the answer names what the report does not state: 「2024年行政复议案件数」."""
     text = strip_names(question, issuers)
+    text = _RELATIVE_YEAR.sub("", text)  # 去年 is the asker's year, not the report's: 2024年 is kept
     text = re.sub(r"[？?。！!\s]+", "", text)
     text = re.sub(r"^(的|在|于|对|有关|关于)+", "", text)
     text = _QUESTION_WORDS.sub("", text)
@@ -134,13 +139,26 @@ def fact_topic(searcher: Searcher, text: str) -> Topic:
 
 
 def _terms(topic: Topic) -> list[tuple[str, float, tuple[str, ...]]]:
-    """Content terms with their weights and their head words (the words they end with: 处罚 in 行政处罚)."""
+    """Content terms with their weights and their head words (the words they end with: 处罚 in 行政处罚).
+
+    A one-character verb with its aspect particle (结了, 审过) is the verb alone, at VERB_SHARE
+    of its weight: 「复议案件结了多少件」 is 「复议结案数34件」, not 「复议案件发案43件」.
+    """
     content = set(topic.content_terms)
     names = [t for t, _ in topic.terms]
-    return [
-        (t, w, tuple(sorted((o for o in names if o != t and len(o) > 1 and t.endswith(o)), key=len, reverse=True)))
-        for t, w in topic.terms if t in content and (len(t) > 1 or t.isascii())
-    ]
+    terms = []
+    for t, w in topic.terms:
+        if t not in content or not (len(t) > 1 or t.isascii()):
+            continue
+        if _VERB_WITH_ASPECT.fullmatch(t):
+            terms.append((t[0], w * VERB_SHARE, ()))
+            continue
+        heads = tuple(sorted((o for o in names if o != t and len(o) > 1 and t.endswith(o)), key=len, reverse=True))
+        terms.append((t, w, heads))
+    return terms
+
+
+_VERB_WITH_ASPECT = re.compile(r"[\u4e00-\u9fff][了过着]")
 
 
 def _credit(term: str, heads: tuple[str, ...], zone: str) -> tuple[str, float]:
@@ -199,9 +217,20 @@ _CLASSIFIERS = frozenset("件 宗 项 场 起 份 条 户 家 个".split())
 
 
 def _counted_by(term: str, value: Value) -> bool:
-    """Whether a count's counting word stands for a topic noun that ends with it (案件 by 1298件)."""
-    return (value.kind == "count" and value.unit in _CLASSIFIERS and len(term) > len(value.unit)
-            and term.endswith(value.unit))
+    """Whether a count's counting word stands for a topic noun that ends with it or with a word of
+    its family (案件 by 1298件 and by 418宗)."""
+    return (value.kind == "count" and value.unit in _CLASSIFIERS and len(term) > 1
+            and term[-1] in _CLASSIFIERS and value.unit in noun_family(term[-1]))
+
+
+def names_every_term(finding: Finding, terms: list[tuple[str, float, tuple[str, ...]]]) -> bool:
+    """Whether each topic term (or its head word, or the count's counting word) stands by the value.
+
+    With no place named, a figure is about the topic only when its whole noun stands there:
+    「累计受理答复各类转办案件246件」 counts 案件 but no 执法案件.
+    """
+    return all(_credit(term, heads, finding.zone)[1] > 0 or _counted_by(term, finding.value)
+               for term, _, heads in terms)
 
 
 _UP = "增长|增加|提高|提升|上升|增幅|涨幅|增速|增至|翻番"
@@ -226,7 +255,7 @@ def _direction_ok(direction: str, text: str, value: Value, own_start: int) -> bo
 def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]]], asked: AnswerType, question_rate: str,
           direction: str = "", before: str = "") -> tuple[float, float, int, str] | None:
     """Coverage of the topic near one value of a sentence, or None when the value does not answer."""
-    if value.kind == "count" and not units_compatible(asked.unit, value.unit):
+    if value.kind == "count" and not asked.counts(value.unit):
         return None
     clauses = _clauses(text)
     index = next(i for i, (a, b) in enumerate(clauses) if a <= value.start < b)
@@ -378,7 +407,7 @@ def read_fact_question(searcher: Searcher, question: str, issuers: list[str],
     direction = direction_of(question) if asked.kind in ("rate", "count", "amount") else ""
     terms = _terms(topic)
     if asked.kind == "count" and not asked.unit and (unit := implied_unit(terms)):
-        asked = replace(asked, unit=unit)
+        asked = replace(asked, unit=unit, implied=True)
     return FactQuestion(asked, terms, rate.group(1) if rate else "", direction, report_date, phrase, query)
 
 

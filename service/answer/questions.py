@@ -153,7 +153,7 @@ def without_spread(text: str) -> str:
 
 def without_superlative(text: str) -> tuple[str, bool]:
     """The text without its ranking words, and whether it had any: 「的法律援助案件最多」 -> 「的法律援助案件」."""
-    stripped = _LEAST.sub("", _MOST.sub(_RANKED_VERB_MARK, text))
+    stripped = _LEAST.sub(_RANKED_VERB_MARK, _MOST.sub(_RANKED_VERB_MARK, text))
     if _RANKED_VERB_MARK in stripped:
         stripped = _without_ranked_verb(stripped)
     return stripped, stripped != text

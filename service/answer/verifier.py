@@ -24,17 +24,33 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import jieba
+
 from indexer.sections import LABEL_PLANS, LABEL_PROBLEMS
 from service.answer.meaning import SentenceEvidence
 
 WEIGHTS_FILE = Path(__file__).with_name("verifier.json")
 PARAMETERS = ("coverage", "learned", "done", "floor", "margin")
-_ASKS_PLANS = re.compile(r"计划|打算|准备|下一步|下一?阶段|接下来|今后|来年|明年|将要|拟|规划|\bplan", re.IGNORECASE)
+# Words that always speak of the coming year, and words that do only as a word of their own:
+# 计划 in 计划生育, 拟 in 模拟法庭 or 拟定, are topic words; 准备 and 规划 plan something only when
+# they govern what follows (「准备推行」「规划建设」), not as nouns (「应急准备工作」「五年规划」).
+_PLAN_PHRASE = re.compile(r"打算|下一步|下一?阶段|接下来|今后|来年|明年|将要|\bplan(?:s|ned|ning)?\b|\bintends?\b", re.IGNORECASE)
+_PLAN_WORDS = frozenset({"计划", "拟"})
+_PLAN_VERBS = frozenset({"准备", "规划"})
+_NOT_GOVERNED = re.compile(r"^(?:\W|工作|好|了|情况|方面|和|与|及)")
 
 
 def asks_about_plans(question: str) -> bool:
     """「哪些地方计划…」: plans count as evidence."""
-    return bool(_ASKS_PLANS.search(question))
+    if _PLAN_PHRASE.search(question):
+        return True
+    tokens = jieba.lcut(question)
+    for i, token in enumerate(tokens):
+        if token in _PLAN_WORDS:
+            return True
+        if token in _PLAN_VERBS and i + 1 < len(tokens) and not _NOT_GOVERNED.match(tokens[i + 1]):
+            return True
+    return False
 
 
 def may_show(label: str, plans_asked: bool) -> bool:
