@@ -27,6 +27,7 @@ DEFAULTS = {
     "VERIFY_INDEX": True,
     "BUILD_IF_MISSING": True,
     "ANSWER_CACHE": 512,  # answers kept per index generation (FAZHI_ANSWER_CACHE=0: none)
+    "ANSWERS_AT_ONCE": 1,  # answers computed at once per process, so searches are not starved (0: no limit)
     "BACKEND": "embedded",  # or "seekdb" (FAZHI_BACKEND): where search ranks, see service/backends
     "SEEKDB_ADDRESS": "",  # host:port of a running seekdb / OceanBase; empty: the service starts one
     "SEEKDB_DATA": "",  # data folder of the seekdb the service starts (default: INDEX_DIR/seekdb)
@@ -87,7 +88,8 @@ def create_app(test_config: dict | None = None) -> Flask:
                             Path(app.config["SEEKDB_DATA"]) if app.config["SEEKDB_DATA"] else None,
                             float(app.config["SEEKDB_WAIT"]))
     app.extensions["fazhi"] = IndexHolder(index_dir, embedder, verify=app.config["VERIFY_INDEX"],
-                                            answer_cache=int(app.config["ANSWER_CACHE"]), backend=backend)
+                                            answer_cache=int(app.config["ANSWER_CACHE"]), backend=backend,
+                                            answers_at_once=int(app.config["ANSWERS_AT_ONCE"]))
     if app.config["LLM_BASE_URL"] and app.config["LLM_MODEL"]:
         from service.generate import Generator
 

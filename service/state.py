@@ -39,8 +39,10 @@ class IndexHolder:
     """
 
     def __init__(self, root: Path, embedder: Embedder, verify: bool = True, answer_cache: int = DEFAULT_SIZE,
-                 backend: BackendChoice = BackendChoice()):
+                 backend: BackendChoice = BackendChoice(), answers_at_once: int = 0):
         self.root = root
+        # One gate for every generation: a swap must not let a second batch of answers in.
+        self.answer_gate = threading.BoundedSemaphore(answers_at_once) if answers_at_once > 0 else None
         self.embedder = embedder
         self.backend = backend
         self.verify = verify
@@ -67,7 +69,7 @@ class IndexHolder:
                 return False
             searcher = Searcher.load(folder, self.embedder, verify=self.verify)
             attach_backend(searcher, folder, self.backend)
-            answerer = Answerer(searcher, self.answer_cache)
+            answerer = Answerer(searcher, self.answer_cache, self.answer_gate)
             _warm_up(answerer)
             self._searcher, self._answerer, self._loaded_from = searcher, answerer, folder
         return True

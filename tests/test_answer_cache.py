@@ -59,3 +59,46 @@ def test_sentences_in_memory_score_like_sentences_read_from_disk(tmp_path):
         np.testing.assert_allclose(held.similarities(query, ids), read.similarities(query, ids), rtol=1e-6)
         np.testing.assert_array_equal(held.rows(ids), read.rows(ids))
     assert np.isneginf(held.similarities(query, np.arange(50))[[3, 17]]).all()
+
+
+def test_the_gate_lets_one_answer_be_computed_at_a_time_and_cached_ones_pass(searcher, monkeypatch):
+    import threading
+    import time
+
+    gate = threading.BoundedSemaphore(1)
+    answerer = Answerer(searcher, gate=gate)
+    running, most = [0], [0]
+    lock = threading.Lock()
+    real = Answerer._answer
+
+    def slow_answer(self, *args):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.05)
+        try:
+            return real(self, *args)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(Answerer, "_answer", slow_answer)
+    questions = ["哪些地方推行简案快办？", "哪些地方设立了商圈微法庭？", "海珠区提供法律援助多少件？", "哪些地方推行简案快办？"]
+    threads = [threading.Thread(target=answerer.answer, args=(q,)) for q in questions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1  # never two at once
+    assert len(answerer.cache) == 3  # the repeated question was computed once
+    with gate:  # the gate is held (as by a long answer): a cached answer does not wait for it
+        started = time.monotonic()
+        answerer.answer("哪些地方推行简案快办？")
+        assert time.monotonic() - started < 1.0
+
+
+def test_the_service_computes_one_answer_at_a_time_per_process_by_default(app):
+    holder = app.extensions["fazhi"]
+    assert holder.answer_gate is not None and holder.pair()[1].gate is holder.answer_gate
+    assert holder.answer_gate.acquire(blocking=False) and not holder.answer_gate.acquire(blocking=False)
+    holder.answer_gate.release()

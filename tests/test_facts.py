@@ -87,6 +87,9 @@ def test_names_start_after_the_joining_word():
 def test_units_compatible():
     assert units_compatible("宗", "件") and units_compatible("人", "人次") and units_compatible("", "项")
     assert not units_compatible("人", "件")
+    assert units_compatible("个", "名") and units_compatible("个", "项")  # 个 goes with any noun in speech
+    assert not units_compatible("个", "小时")
+    assert not AnswerType("count", frozenset({"count"}), "件", implied=True).counts("个")
 
 
 def _assert_verbatim(searcher, groups):
@@ -242,3 +245,12 @@ def test_a_one_character_verb_tells_two_figures_of_a_sentence_apart(searcher):
     assert groups and "34件" in answer and answer.rstrip("。").split("，")[-1].startswith("复议结案数34件")
     answer, _ = answer_fact(searcher, "翠苑街道的复议案件有多少件？", Filters())
     assert "发案43件" in answer and "结案数34件" not in answer
+
+
+def test_a_count_asked_in_ge_takes_the_reports_own_counting_word(searcher):
+    # 坦洲镇: 「每个村（社区）新培育2名“法律明白人”」; 个 is how people ask, 名 how the report counts.
+    answer, groups = answer_fact(searcher, "坦洲镇有多少个法律明白人？", Filters())
+    assert groups and "2名“法律明白人”" in answer
+    # 个 counts things, never hours: not 「律师服务时长9218小时」.
+    answer, _ = answer_fact(searcher, "海珠区有多少个公共法律服务工作站？", Filters())
+    assert "9218小时" not in answer

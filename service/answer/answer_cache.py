@@ -41,6 +41,11 @@ class AnswerCache:
             self.hits += 1
             return answer
 
+    def peek(self, key: str) -> Answer | None:
+        """The answer kept under a key, without counting a hit or a miss (a second look after a wait)."""
+        with self._lock:
+            return self._items.get(key)
+
     def put(self, key: str, answer: Answer) -> None:
         if not self.size:
             return

@@ -123,6 +123,12 @@ def expected_type(question: str) -> AnswerType | None:
     return None
 
 
+# 「有多少个法律明白人」: 个 goes with any noun in speech, so a question asking in 个 takes the
+# report's own counting word (「新培育2名“法律明白人”」).
+GENERAL_CLASSIFIER = "个"
+_DURATIONS = frozenset({"小时", "学时", "天"})
+
+
 def noun_family(classifier: str) -> frozenset[str]:
     """The counting words of the nouns a classifier ends (案件: 件 宗 起 例 份): its first family."""
     return next((family for family in _UNIT_FAMILIES if classifier in family), frozenset({classifier}))
@@ -132,6 +138,8 @@ def units_compatible(asked: str, found: str) -> bool:
     """Whether a counting word the question names fits the one a value carries (宗 and 件 do)."""
     if not asked or not found or asked == found:
         return True
+    if asked == GENERAL_CLASSIFIER:
+        return found not in _DURATIONS  # things of any kind, not hours or days
     return any(asked in family and found in family for family in _UNIT_FAMILIES)
 
 

@@ -1,6 +1,8 @@
 """The answer layer's entry point: a resolved question dispatched to its kind and cited."""
 from __future__ import annotations
 
+import threading
+from contextlib import nullcontext
 from dataclasses import replace
 
 from service.answer.answer_cache import DEFAULT_SIZE, AnswerCache
@@ -19,9 +21,13 @@ class Answerer:
     """Turns questions into answers over one Searcher (one index generation), remembering the
     last `cache_size` answers."""
 
-    def __init__(self, searcher: Searcher, cache_size: int = DEFAULT_SIZE):
+    def __init__(self, searcher: Searcher, cache_size: int = DEFAULT_SIZE, gate: threading.Semaphore | None = None):
         self.searcher = searcher
         self.cache = AnswerCache(cache_size)
+        # Answers computed at once in this process (None: no limit). An answer is ~80 ms of pure
+        # Python; several at once hold the interpreter lock in turn and every search in the
+        # process waits behind them. A cached answer never waits.
+        self.gate = gate
 
     def answer(self, question: str, filters: Filters | None = None, resolved: str | None = None,
                exclude: tuple[str, ...] = ()) -> Answer:
@@ -35,7 +41,9 @@ class Answerer:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        answer = self._answer(question, filters, resolved, tuple(exclude))
+        with self.gate or nullcontext():
+            # Another request may have computed it while this one waited.
+            answer = self.cache.peek(key) or self._answer(question, filters, resolved, tuple(exclude))
         self.cache.put(key, answer)
         return answer
 
