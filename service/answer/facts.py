@@ -78,8 +78,10 @@ _CLAUSE_BREAK = re.compile(r"[，,；;。：:！!？?\n]")
 _RATE_WORD = re.compile(r"([\u4e00-\u9fff]{2})率")
 # The year a fact question names, and the span of time it counts over (一年, 每年): neither is
 # a topic word (「一年调解了多少纠纷」 asks about 调解 and 纠纷).
-_YEAR_IN_QUESTION = re.compile(r"\d{4}年度?|大?前年|[两三]年前|上一?年度?|[今去明]年|全年|本年度?|(?:一|每一?|近一)年(?:来|中|里|内|间)?|年均|一整年")
+# 去年, 前年…: years counted from the asker's, not the report's.
 _RELATIVE_YEAR = re.compile(r"大?前年|[两三]年前|上一?年度?|[今去明]年")
+_YEAR_IN_QUESTION = re.compile(
+    rf"\d{{4}}年度?|{_RELATIVE_YEAR.pattern}|全年|本年度?|(?:一|每一?|近一)年(?:来|中|里|内|间)?|年均|一整年")
 _QUESTION_WORDS = re.compile(
     r"(是多少|有多少|为多少|达到?多少|多少|有几|几|是什么时候|什么时候|何时|哪一年|哪年|哪天|哪一天|什么时间|日期"
     r"|叫什么名字|叫什么|的名称是什么|名称是什么|是什么|有哪些|包括哪些|包含哪些|哪些|哪家|是谁|谁|分别|呢|吗)"
