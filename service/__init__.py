@@ -27,6 +27,8 @@ DEFAULTS = {
     "VERIFY_INDEX": True,
     "BUILD_IF_MISSING": True,
     "ANSWER_CACHE": 512,  # answers kept per index generation (FAZHI_ANSWER_CACHE=0: none)
+    "ANSWER_PROCESS": True,  # each web worker computes answers in a child process (service/answer_process.py)
+    "ANSWER_NICENESS": 10,  # that child's nice value above the worker's: searches get the cores first
     "ANSWERS_AT_ONCE": 1,  # answers computed at once per process, so searches are not starved (0: no limit)
     "BACKEND": "embedded",  # or "seekdb" (FAZHI_BACKEND): where search ranks, see service/backends
     "SEEKDB_ADDRESS": "",  # host:port of a running seekdb / OceanBase; empty: the service starts one

@@ -42,12 +42,15 @@ def healthz():
     searcher = holder().searcher
     backend = searcher.backend.describe()
     up = searcher.backend.ping()
+    process = holder().answer_process
     response = jsonify(
         status="ok" if up else "backend_unavailable",
         reports=len(searcher.reports),
         chunks=len(searcher.chunks),
         model=searcher.embedder.name,
         generation=searcher.generation,
+        # "process": this worker's answers are computed in its answer process; "worker": in the worker.
+        answers="process" if process is not None and process.alive else "worker",
         **backend,
     )
     response.status_code = 200 if up else 503  # a load balancer takes a replica whose engine is down out

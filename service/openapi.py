@@ -208,6 +208,9 @@ _PATHS = {
         "responses": {"200": _json({"type": "object", "properties": {
             "status": {"type": "string", "example": "ok"}, "reports": {"type": "integer"},
             "chunks": {"type": "integer"}, "model": {"type": "string"}, "generation": {"type": "string"},
+            "answers": {"type": "string", "enum": ["process", "worker"],
+                        "description": "Where this worker computes answers: its answer process (at a lower CPU "
+                                       "priority than searches) or the worker itself."},
             "backend": {"type": "string", "enum": ["embedded", "seekdb"], "description": "Where search ranks."},
             "engine": {"type": "string", "description": "seekdb only: the engine's host:port."},
             "database": {"type": "string", "description": "seekdb only: the database of this generation."}}}),

@@ -8,6 +8,7 @@ from indexer.embed import Embedder
 from indexer.store import current_generation
 from service.answer import Answerer
 from service.answer.answer_cache import DEFAULT_SIZE
+from service.answer_process import AnswerProcess
 from service.areas import area_tags
 from service.backends import BackendChoice, attach_backend
 from service.checkup import checkups
@@ -52,6 +53,8 @@ class IndexHolder:
         self._answerer: Answerer | None = None
         self._loaded_from: Path | None = None
         self._failed: Path | None = None  # a generation that could not be loaded; not retried
+        # Set in each web worker by service.workers.post_fork: answers are computed there.
+        self.answer_process: AnswerProcess | None = None
         self.reload()
 
     def reload(self) -> bool:
@@ -69,10 +72,22 @@ class IndexHolder:
                 return False
             searcher = Searcher.load(folder, self.embedder, verify=self.verify)
             attach_backend(searcher, folder, self.backend)
-            answerer = Answerer(searcher, self.answer_cache, self.answer_gate)
+            answerer = Answerer(searcher, self.answer_cache, self.answer_gate, remote=self._remote(folder))
             _warm_up(answerer)
             self._searcher, self._answerer, self._loaded_from = searcher, answerer, folder
         return True
+
+    def _remote(self, folder: Path):
+        """Answers of this generation computed in the answer process, when this worker has one."""
+        def compute(question, filters, resolved, exclude):
+            process = self.answer_process
+            return process.compute(folder, question, filters, resolved, exclude) if process is not None else None
+        return compute
+
+    @property
+    def loaded_from(self) -> Path | None:
+        """The generation folder in service."""
+        return self._loaded_from
 
     def maybe_reload(self) -> None:
         """Cheap check (one readlink) for a newer generation; load it if there is one.

@@ -26,6 +26,23 @@ def post_fork(server, worker) -> None:
     each other (a 2 ms search took 130 ms at the median under 32 clients)."""
     limit_compute_threads()
     sys.setswitchinterval(SWITCH_INTERVAL)
+    start_answer_process(worker)
+
+
+def start_answer_process(worker) -> None:
+    """Fork the worker's answer process (service/answer_process.py) unless ANSWER_PROCESS is off.
+
+    Here, in post_fork, the worker has no threads yet: the fork copies no lock held. Not with the
+    seekdb backend: its connection to the engine would be shared by two processes."""
+    app = worker.app.wsgi()  # the app loaded in the master (preload), else loaded now, as the worker would
+    holder = getattr(app, "extensions", {}).get("fazhi")
+    if holder is None or not app.config.get("ANSWER_PROCESS") or holder.backend.name != "embedded":
+        return
+    from service.answer_process import AnswerProcess
+
+    holder.answer_process = AnswerProcess(holder, int(app.config.get("ANSWER_NICENESS", 0)),
+                                          close_in_child=getattr(worker, "sockets", ()),
+                                          on_lost=lambda: setattr(worker, "alive", False))
 
 
 def limit_compute_threads() -> None:

@@ -36,7 +36,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _still_running(pid: int, seconds: float) -> bool:
+def still_running(pid: int, seconds: float) -> bool:
     """True if process `pid` is alive (not a zombie) after waiting up to `seconds` for it to end."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -50,10 +50,15 @@ def _still_running(pid: int, seconds: float) -> bool:
     return True
 
 
+def booted_workers(log: str) -> list[int]:
+    """The worker pids a gunicorn log booted."""
+    return [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log)]
+
+
 def gunicorn_workers(log: str) -> tuple[list[int], list[int]]:
     """The worker pids a gunicorn log booted, and those still running 15 s later (killed, then named)."""
-    workers = [int(pid) for pid in re.findall(r"Booting worker with pid: (\d+)", log)]
-    stuck = [pid for pid in workers if _still_running(pid, seconds=15)]
+    workers = booted_workers(log)
+    stuck = [pid for pid in workers if still_running(pid, seconds=15)]
     for pid in stuck:
         os.kill(pid, 9)
     return workers, stuck

@@ -69,7 +69,7 @@ def test_the_gate_lets_one_answer_be_computed_at_a_time_and_cached_ones_pass(sea
     answerer = Answerer(searcher, gate=gate)
     running, most = [0], [0]
     lock = threading.Lock()
-    real = Answerer._answer
+    real = Answerer.compute
 
     def slow_answer(self, *args):
         with lock:
@@ -82,7 +82,7 @@ def test_the_gate_lets_one_answer_be_computed_at_a_time_and_cached_ones_pass(sea
             with lock:
                 running[0] -= 1
 
-    monkeypatch.setattr(Answerer, "_answer", slow_answer)
+    monkeypatch.setattr(Answerer, "compute", slow_answer)
     questions = ["哪些地方推行简案快办？", "哪些地方设立了商圈微法庭？", "海珠区提供法律援助多少件？", "哪些地方推行简案快办？"]
     threads = [threading.Thread(target=answerer.answer, args=(q,)) for q in questions]
     for thread in threads:

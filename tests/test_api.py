@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CORPUS, DOC_HAIZHU, DOC_YUEHAI, free_port, gunicorn_workers
+from tests.conftest import CORPUS, DOC_HAIZHU, DOC_YUEHAI, booted_workers, free_port, gunicorn_workers, still_running
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -146,12 +146,17 @@ def test_the_real_service_over_http(built_index, tmp_path):
         )
         body = json.load(urllib.request.urlopen(request, timeout=30))
         assert [g["issuer"] for g in body["groups"]] == ["粤海街道"]
+        assert health["answers"] == "process"  # the worker's answers are computed in its answer process
+        answer_processes = [int(pid) for worker in booted_workers(log.read_text(encoding="utf-8"))
+                            for pid in Path(f"/proc/{worker}/task/{worker}/children").read_text().split()]
+        assert answer_processes and all(os.getpriority(os.PRIO_PROCESS, pid) == 10 for pid in answer_processes)
     finally:
         process.terminate()
         process.wait(timeout=20)
     stderr = log.read_text(encoding="utf-8", errors="replace")
     workers, stuck = gunicorn_workers(stderr)
     assert workers and not stuck, f"workers {stuck} did not exit after SIGTERM:\n{stderr}"
+    assert not [pid for pid in answer_processes if still_running(pid, seconds=15)], "an answer process outlived its worker"
 
 
 def test_cli_ask_prints_the_answer(built_index):

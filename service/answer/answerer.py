@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import replace
 
@@ -21,13 +22,18 @@ class Answerer:
     """Turns questions into answers over one Searcher (one index generation), remembering the
     last `cache_size` answers."""
 
-    def __init__(self, searcher: Searcher, cache_size: int = DEFAULT_SIZE, gate: threading.Semaphore | None = None):
+    def __init__(self, searcher: Searcher, cache_size: int = DEFAULT_SIZE, gate: threading.Semaphore | None = None,
+                 remote: Callable[..., Answer | None] | None = None):
         self.searcher = searcher
         self.cache = AnswerCache(cache_size)
         # Answers computed at once in this process (None: no limit). An answer is ~80 ms of pure
         # Python; several at once hold the interpreter lock in turn and every search in the
-        # process waits behind them. A cached answer never waits.
+        # process waits behind them. A cached answer never waits. (In a web worker, `remote`
+        # moves the computing itself out of the process; the gate still lets one through at a time.)
         self.gate = gate
+        # Where answers are computed when not here (service/answer_process.py): called with
+        # compute()'s arguments, it returns the answer, or None when this process must compute it.
+        self.remote = remote
 
     def answer(self, question: str, filters: Filters | None = None, resolved: str | None = None,
                exclude: tuple[str, ...] = ()) -> Answer:
@@ -43,11 +49,16 @@ class Answerer:
             return cached
         with self.gate or nullcontext():
             # Another request may have computed it while this one waited.
-            answer = self.cache.peek(key) or self._answer(question, filters, resolved, tuple(exclude))
+            answer = self.cache.peek(key) or self._computed(question, filters, resolved, tuple(exclude))
         self.cache.put(key, answer)
         return answer
 
-    def _answer(self, question: str, filters: Filters, resolved: str, exclude: tuple[str, ...]) -> Answer:
+    def _computed(self, question: str, filters: Filters, resolved: str, exclude: tuple[str, ...]) -> Answer:
+        answer = self.remote(question, filters, resolved, exclude) if self.remote else None
+        return answer if answer is not None else self.compute(question, filters, resolved, exclude)
+
+    def compute(self, question: str, filters: Filters, resolved: str, exclude: tuple[str, ...]) -> Answer:
+        """The answer itself, not cached, computed in this process."""
         kind = classify(resolved)
         named = mentioned_issuers(issuers_of(self.searcher), resolved)
         places = named or ([filters.issuer] if filters.issuer else [])

@@ -1,0 +1,78 @@
+"""Answers computed in a child process at a lower CPU priority, and the worker taking over when it cannot."""
+import os
+from pathlib import Path
+
+import pytest
+
+from service.answer import Answerer
+from service.answer_process import AnswerProcess
+from service.search import Filters
+from service.state import IndexHolder
+
+QUESTION = "哪些地方在商业区设立了小型法庭？"
+
+
+@pytest.fixture()
+def holder(built_index, embedder):
+    return IndexHolder(built_index, embedder, answer_cache=0)
+
+
+def _fail_in_this_process(monkeypatch, pid: int) -> None:
+    """From now on, Answerer.compute raises in process `pid` only (a child forked earlier keeps the real one)."""
+    real = Answerer.compute
+
+    def compute(self, *args, **kwargs):
+        if os.getpid() == pid:
+            raise AssertionError("computed in the worker, not in the answer process")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Answerer, "compute", compute)
+
+
+def test_the_child_computes_the_answer_at_a_lower_priority(holder, monkeypatch):
+    expected = holder.answerer.compute(QUESTION, Filters(), QUESTION, ()).to_dict()
+    process = AnswerProcess(holder, niceness=7)
+    holder.answer_process = process
+    try:
+        assert os.getpriority(os.PRIO_PROCESS, process.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 7
+        _fail_in_this_process(monkeypatch, os.getpid())
+        answer = holder.answerer.answer(QUESTION)
+        assert answer.to_dict() == expected
+        assert [g.issuer for g in answer.groups] == ["粤海街道"]
+        assert process.alive
+    finally:
+        process.stop()
+    assert not process.alive and process.process.exitcode == 0  # it left when the worker's end closed
+
+
+def test_a_killed_child_hands_answers_back_to_the_worker_and_retires_it(holder):
+    lost = []
+    process = AnswerProcess(holder, niceness=0, on_lost=lambda: lost.append(True))
+    holder.answer_process = process
+    process.process.kill()
+    process.process.join(timeout=10)
+    answer = holder.answerer.answer(QUESTION)  # computed here instead
+    assert [g.issuer for g in answer.groups] == ["粤海街道"]
+    assert not process.alive and lost == [True]
+    assert holder.answerer.answer("哪些地方推行简案快办？").groups  # and it stays so, without asking the child
+
+
+def test_an_error_in_the_child_or_another_generation_is_answered_by_the_worker(holder, monkeypatch):
+    worker = os.getpid()
+    real = Answerer.compute
+
+    def compute(self, *args, **kwargs):
+        if os.getpid() != worker:
+            raise RuntimeError("the child's copy fails")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Answerer, "compute", compute)  # before the fork: the child inherits the failing one
+    process = AnswerProcess(holder, niceness=0)
+    holder.answer_process = process
+    try:
+        assert process.compute(holder.loaded_from, QUESTION, Filters(), QUESTION, ()) is None
+        assert process.compute(Path("/no/such/generation"), QUESTION, Filters(), QUESTION, ()) is None
+        assert process.alive  # neither stops it
+        assert [g.issuer for g in holder.answerer.answer(QUESTION).groups] == ["粤海街道"]
+    finally:
+        process.stop()
