@@ -23,6 +23,7 @@ from indexer.issuer import (
 )
 from indexer.records import ReportMeta, SourceHints
 from indexer.report_year import report_year, year_opening
+from indexer.sections import heading_level
 
 TITLE_MAX = 80
 SIGNATURE_MAX = 30  # a signature line above the date is short: 海珠区司法局
@@ -80,6 +81,8 @@ def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None,
     if year_derived:
         derived.append("year")
     title = title_line or intro_title
+    if not title and not (hints.page_title.strip() or _file_stem(hints.file_name)):
+        title = _first_line_title(lines)  # not a report (a notice, a policy page): its own first line
     if not title and hint_title and _CJK.search(text):
         title = hint_title
         derived.insert(0, "title")
@@ -135,6 +138,18 @@ def _title_line(lines: list[str]) -> tuple[str, int]:
         if following.startswith("关于") and "报告" in following and len(line + following) <= TITLE_MAX:
             return line + following, index + 1
     return "", -1
+
+
+def _first_line_title(lines: list[str]) -> str:
+    """The first line of Chinese when it reads as a title: short, not running text, a heading,
+    a salutation or a source line. Used only when neither the text's report title nor the source
+    (page title, a file name that is not an id) names the document."""
+    line = next((line for line in lines if _CJK.search(line)), "")
+    if (len(line) < 4 or len(line) > TITLE_MAX or re.search(r"[。；;，,：:！？!?]$|。", line)
+            or line.startswith(_SALUTATIONS) or line.startswith("来源") or _SUBTITLE.match(line)
+            or heading_level(line)):
+        return ""
+    return line
 
 
 def _intro_title(text: str) -> str:

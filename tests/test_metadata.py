@@ -356,6 +356,26 @@ def test_a_title_is_never_invented(hints, title, derived):
     assert (meta.issuer, meta.year) == ("翠苑街道", 2024)
 
 
+@pytest.mark.parametrize(
+    "text, hints, title",
+    [
+        # A notice named by an id (the NCP documents) opens with its own title.
+        ("工业和信息化部组织开展负压救护车重点生产企业督导检查\n2020年2月4日，为做好疫情防控物资保障工作，工信部赴企业督导检查。",
+         SourceHints(file_name="015758c216923f89991ca61c67b29f70.txt"), "工业和信息化部组织开展负压救护车重点生产企业督导检查"),
+        # A file name that says something wins over the first line.
+        ("工业和信息化部组织开展督导检查\n2020年2月4日，工信部赴企业督导检查。", SourceHints(file_name="督导通知.txt"), "督导通知"),
+        # Running text, a heading or a salutation first: no title read from it.
+        ("2020年2月4日，工信部赴企业督导检查。\n", SourceHints(file_name="a1.txt"), "a1"),
+        ("一、总体情况\n工信部赴企业督导检查。\n", SourceHints(file_name="a1.txt"), "a1"),
+        ("各位领导：\n工信部赴企业督导检查。\n", SourceHints(file_name="a1.txt"), "a1"),
+    ],
+)
+def test_a_document_named_by_an_id_takes_its_first_line_as_title(text, hints, title):
+    meta = extract_metadata("x", text, hints=hints)
+    assert meta.title == title
+    assert ("title" in meta.derived) == (title != text.splitlines()[0])
+
+
 def _bench():
     """bench/metadata_check.py as a module (bench/ is a folder of scripts, not a package)."""
     import importlib.util
