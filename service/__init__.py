@@ -29,6 +29,7 @@ DEFAULTS = {
     "ANSWER_CACHE": 512,  # answers kept per index generation (FAZHI_ANSWER_CACHE=0: none)
     "ANSWER_PROCESS": True,  # each web worker computes answers in a child process (service/answer_process.py)
     "ANSWER_NICENESS": 10,  # that child's nice value above the worker's: searches get the cores first
+    "SHARE_ANSWERS": True,  # web workers share computed answers through INDEX_DIR/answers (one computes, others read)
     "ANSWERS_AT_ONCE": 1,  # answers computed at once per process, so searches are not starved (0: no limit)
     "BACKEND": "embedded",  # or "seekdb" (FAZHI_BACKEND): where search ranks, see service/backends
     "SEEKDB_ADDRESS": "",  # host:port of a running seekdb / OceanBase; empty: the service starts one

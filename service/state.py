@@ -8,6 +8,7 @@ from indexer.embed import Embedder
 from indexer.store import current_generation
 from service.answer import Answerer
 from service.answer.answer_cache import DEFAULT_SIZE
+from service.answer.shared_answers import SharedAnswers
 from service.answer_process import AnswerProcess
 from service.areas import area_tags
 from service.backends import BackendChoice, attach_backend
@@ -55,6 +56,7 @@ class IndexHolder:
         self._failed: Path | None = None  # a generation that could not be loaded; not retried
         # Set in each web worker by service.workers.post_fork: answers are computed there.
         self.answer_process: AnswerProcess | None = None
+        self.shares_answers = False  # set by share_answers(), in each web worker
         self.reload()
 
     def reload(self) -> bool:
@@ -73,9 +75,18 @@ class IndexHolder:
             searcher = Searcher.load(folder, self.embedder, verify=self.verify)
             attach_backend(searcher, folder, self.backend)
             answerer = Answerer(searcher, self.answer_cache, self.answer_gate, remote=self._remote(folder))
+            if self.shares_answers:
+                answerer.shared = SharedAnswers.for_generation(self.root, folder)
             _warm_up(answerer)
             self._searcher, self._answerer, self._loaded_from = searcher, answerer, folder
         return True
+
+    def share_answers(self) -> None:
+        """From now on, answers are shared with the other workers through a folder beside the index."""
+        with self._lock:
+            self.shares_answers = True
+            if self._answerer is not None and self._loaded_from is not None:
+                self._answerer.shared = SharedAnswers.for_generation(self.root, self._loaded_from)
 
     def _remote(self, folder: Path):
         """Answers of this generation computed in the answer process, when this worker has one."""

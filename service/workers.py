@@ -26,17 +26,22 @@ def post_fork(server, worker) -> None:
     each other (a 2 ms search took 130 ms at the median under 32 clients)."""
     limit_compute_threads()
     sys.setswitchinterval(SWITCH_INTERVAL)
-    start_answer_process(worker)
+    set_up_answers(worker)
 
 
-def start_answer_process(worker) -> None:
-    """Fork the worker's answer process (service/answer_process.py) unless ANSWER_PROCESS is off.
+def set_up_answers(worker) -> None:
+    """Share answers with the other workers (SHARE_ANSWERS, service/answer/shared_answers.py) and
+    fork the worker's answer process (ANSWER_PROCESS, service/answer_process.py).
 
-    Here, in post_fork, the worker has no threads yet: the fork copies no lock held. Not with the
-    seekdb backend: its connection to the engine would be shared by two processes."""
+    Here, in post_fork, the worker has no threads yet: the fork copies no lock held. No answer
+    process with the seekdb backend: its connection to the engine would be shared by two processes."""
     app = worker.app.wsgi()  # the app loaded in the master (preload), else loaded now, as the worker would
     holder = getattr(app, "extensions", {}).get("fazhi")
-    if holder is None or not app.config.get("ANSWER_PROCESS") or holder.backend.name != "embedded":
+    if holder is None:
+        return
+    if app.config.get("SHARE_ANSWERS"):
+        holder.share_answers()
+    if not app.config.get("ANSWER_PROCESS") or holder.backend.name != "embedded":
         return
     from service.answer_process import AnswerProcess
 

@@ -76,3 +76,48 @@ def test_an_error_in_the_child_or_another_generation_is_answered_by_the_worker(h
         assert [g.issuer for g in holder.answerer.answer(QUESTION).groups] == ["粤海街道"]
     finally:
         process.stop()
+
+
+def test_workers_share_answers_one_computes_and_the_other_waits_for_it(searcher, tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from service.answer.shared_answers import SharedAnswers
+
+    generation = tmp_path / "generations" / "g-1"
+    first, second = Answerer(searcher, cache_size=0), Answerer(searcher, cache_size=0)
+    first.shared = SharedAnswers.for_generation(tmp_path, generation)
+    second.shared = SharedAnswers.for_generation(tmp_path, generation)
+    computed = []
+    real = Answerer.compute
+
+    def slow(self, *args):
+        computed.append(self)
+        time.sleep(0.3)
+        return real(self, *args)
+
+    monkeypatch.setattr(Answerer, "compute", slow)
+    results = {}
+    threads = [threading.Thread(target=lambda a=a: results.__setitem__(a, a.answer(QUESTION))) for a in (first, second)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1  # the second waited for the first's answer instead of computing it
+    assert results[first].to_dict() == results[second].to_dict()
+    assert [g.issuer for g in results[second].groups] == ["粤海街道"]
+
+
+def test_shared_answers_survive_bad_files_and_leave_old_generations(searcher, tmp_path):
+    from service.answer.shared_answers import SharedAnswers
+
+    old = SharedAnswers.for_generation(tmp_path, tmp_path / "g-old")
+    old.put("k", Answerer(searcher).answer(QUESTION))
+    assert old.get("k").groups and old.get("missing") is None
+    old._path("bad", ".pickle").write_bytes(b"not a pickle")
+    assert old.get("bad") is None
+    new = SharedAnswers.for_generation(tmp_path, tmp_path / "g-new")
+    assert not old.folder.exists() and new.folder.is_dir()  # a generation out of service is removed
+    (tmp_path / "file").write_text("x")
+    assert SharedAnswers.for_generation(tmp_path / "file", tmp_path / "g") is None  # cannot be written: not shared

@@ -147,6 +147,7 @@ def test_the_real_service_over_http(built_index, tmp_path):
         body = json.load(urllib.request.urlopen(request, timeout=30))
         assert [g["issuer"] for g in body["groups"]] == ["粤海街道"]
         assert health["answers"] == "process"  # the worker's answers are computed in its answer process
+        assert list((built_index / "answers").glob("*/*.pickle"))  # and shared with the other workers
         answer_processes = [int(pid) for worker in booted_workers(log.read_text(encoding="utf-8"))
                             for pid in Path(f"/proc/{worker}/task/{worker}/children").read_text().split()]
         assert answer_processes and all(os.getpriority(os.PRIO_PROCESS, pid) == 10 for pid in answer_processes)

@@ -14,6 +14,7 @@ from service.answer.open_ended import answer_open, answer_place_by_meaning
 from service.answer.plans import answer_plans, answer_plans_in_scope, asks_for_plans_of, asks_for_plans_of_all
 from service.answer.questions import asks_across_places, classify, mentioned_issuers, superlative
 from service.answer.records import Answer
+from service.answer.shared_answers import SharedAnswers
 from service.answer.which import answer_which
 from service.search import Filters, Searcher
 
@@ -34,6 +35,8 @@ class Answerer:
         # Where answers are computed when not here (service/answer_process.py): called with
         # compute()'s arguments, it returns the answer, or None when this process must compute it.
         self.remote = remote
+        # Answers shared with the other web workers (service/answer/shared_answers.py), if set.
+        self.shared: SharedAnswers | None = None
 
     def answer(self, question: str, filters: Filters | None = None, resolved: str | None = None,
                exclude: tuple[str, ...] = ()) -> Answer:
@@ -49,8 +52,24 @@ class Answerer:
             return cached
         with self.gate or nullcontext():
             # Another request may have computed it while this one waited.
-            answer = self.cache.peek(key) or self._computed(question, filters, resolved, tuple(exclude))
+            answer = self.cache.peek(key) or self._shared_or_computed(key, question, filters, resolved, tuple(exclude))
         self.cache.put(key, answer)
+        return answer
+
+    def _shared_or_computed(self, key: str, question: str, filters: Filters, resolved: str,
+                            exclude: tuple[str, ...]) -> Answer:
+        """The answer another worker computed, else computed here (and shared)."""
+        shared = self.shared
+        if shared is None:
+            return self._computed(question, filters, resolved, exclude)
+        answer = shared.get(key)
+        if answer is not None:
+            return answer
+        with shared.computing(key):
+            answer = shared.get(key)  # computed by another worker while this one waited
+            if answer is None:
+                answer = self._computed(question, filters, resolved, exclude)
+                shared.put(key, answer)
         return answer
 
     def _computed(self, question: str, filters: Filters, resolved: str, exclude: tuple[str, ...]) -> Answer:
