@@ -4,6 +4,7 @@
     python bench/load.py --index /tmp/idx     # reuse an index built with the bundled model (copied, never changed)
     python bench/load.py --add-during         # run `python -m indexer add` midway and check the report becomes searchable
     python bench/load.py --url http://127.0.0.1:8000   # a service that is already running (loopback only)
+    python bench/load.py --variant old:FAZHI_SHARE_ANSWERS=0 --variant new:   # settings side by side, one run each
 
 Prints throughput, p50/p95/p99 latency per kind of request and the error count.
 """
@@ -163,10 +164,11 @@ def prepare_index(work: Path, source: Path | None, python: str) -> Path:
     return index
 
 
-def start_server(index: Path, corpus: Path, port: int, log: Path, app: str = "service:create_app()") -> subprocess.Popen:
-    """gunicorn with the repository's gunicorn.conf.py, as the Procfile runs it."""
-    env = {**os.environ, "PORT": str(port), "FAZHI_INDEX_DIR": str(index), "FAZHI_CORPUS_DIR": str(corpus),
-           "FAZHI_BIND": f"127.0.0.1:{port}"}
+def start_server(index: Path, corpus: Path, port: int, log: Path, app: str = "service:create_app()",
+                 settings: dict[str, str] | None = None) -> subprocess.Popen:
+    """gunicorn with the repository's gunicorn.conf.py, as the Procfile runs it (plus `settings` in its environment)."""
+    env = {**os.environ, **(settings or {}), "PORT": str(port), "FAZHI_INDEX_DIR": str(index),
+           "FAZHI_CORPUS_DIR": str(corpus), "FAZHI_BIND": f"127.0.0.1:{port}"}
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     return subprocess.Popen([gunicorn, "--config", "gunicorn.conf.py", app], cwd=ROOT, env=env,
                             stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
@@ -268,9 +270,49 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--add-file", type=Path, default=DEFAULT_ADD)
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
     parser.add_argument("--app", default="service:create_app()", help="the WSGI app gunicorn loads (to compare variants)")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME:VAR=VALUE,...",
+                        help="run the load once per variant, gunicorn started with these environment settings "
+                             "(e.g. 'old:FAZHI_SHARE_ANSWERS=0'), one after the other, and print them side by side")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.seconds <= 0:
         parser.error("--clients and --seconds must be positive")
+    if args.variant:
+        if args.url or args.add_during:
+            parser.error("--variant starts its own services; it goes with neither --url nor --add-during")
+        return compare_variants(args, [parse_variant(v, parser) for v in args.variant])
+    return run_once(args, parser)
+
+
+def parse_variant(text: str, parser) -> tuple[str, dict[str, str]]:
+    name, _, assignments = text.partition(":")
+    settings = {}
+    for item in filter(None, assignments.split(",")):
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            parser.error(f"--variant {text!r}: each setting must read VAR=VALUE")
+        settings[key.strip()] = value.strip()
+    return name.strip() or text, settings
+
+
+def compare_variants(args, variants: list[tuple[str, dict[str, str]]]) -> int:
+    """Each variant's run in turn, then one table of them all."""
+    rows, ok = [], True
+    for name, settings in variants:
+        print(f"== {name}: {' '.join(f'{k}={v}' for k, v in settings.items()) or '(defaults)'}", flush=True)
+        args.settings = settings
+        args.json_figures = {}
+        ok = run_once(args, None) == 0 and ok
+        rows.append((name, args.json_figures))
+    print(f"\n{args.clients} clients, {args.seconds:g} s each, one after the other:")
+    print(f"  {'variant':<14} {'req/s':>7} {'search p50/p95 ms':>19} {'ask p50/p95 ms':>17} {'errors':>6}")
+    for name, f in rows:
+        rate = f["requests"] / max(f["seconds"], 1e-9)
+        print(f"  {name:<14} {rate:7.1f} {f['search']['p50']:8.1f} / {f['search']['p95']:7.1f} "
+              f"{f['ask']['p50']:7.1f} / {f['ask']['p95']:7.1f} {f['errors']:6d}")
+    return 0 if ok else 1
+
+
+def run_once(args, parser) -> int:
     python = sys.executable
     work = Path(tempfile.mkdtemp(prefix="fazhi-load-"))
     process = None
@@ -287,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             corpus = Path(shutil.copytree(ROOT / "corpus", work / "corpus"))
             host, port = "127.0.0.1", _free_port()
             started = time.perf_counter()
-            process = start_server(index, corpus, port, work / "gunicorn.log", args.app)
+            process = start_server(index, corpus, port, work / "gunicorn.log", args.app, getattr(args, "settings", None))
             health = wait_ready(host, port, process)
             print(f"gunicorn up in {time.perf_counter() - started:.1f} s on {host}:{port}: "
                   f"{health['reports']} reports, {health['chunks']} chunks, model {health['model']}", flush=True)
@@ -323,6 +365,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(lines))
         if args.json:
             print(json.dumps(figures, ensure_ascii=False))
+        if hasattr(args, "json_figures"):
+            args.json_figures.update(figures)
         ok = not errors and (adder is None or (adder.returncode == 0 and adder.searchable is not None))
         return 0 if ok else 1
     finally:
