@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import threading
 from pathlib import Path
@@ -135,8 +136,12 @@ def _serve(holder: "IndexHolder", conn, parent_end, niceness: int, close_in_chil
             folder, question, filters, resolved, exclude = conn.recv()
         except (EOFError, OSError):
             break  # the worker is gone
+        reply = _answer(holder, Path(folder), question, filters, resolved, exclude)
         try:
-            conn.send(_answer(holder, Path(folder), question, filters, resolved, exclude))
+            try:
+                conn.send(reply)
+            except (pickle.PicklingError, TypeError, AttributeError) as error:  # an answer that cannot travel
+                conn.send(("error", f"{type(error).__name__}: {error}"))
         except (EOFError, OSError):
             break
     conn.close()
@@ -146,7 +151,7 @@ def _answer(holder: "IndexHolder", folder: Path, question: str, filters: Filters
             exclude: tuple[str, ...]) -> tuple[str, object]:
     try:
         holder.maybe_reload()
-        searcher, answerer = holder.pair()
+        _, answerer = holder.pair()
         if holder.loaded_from != folder:
             return "stale", None
         return "ok", answerer.compute(question, filters, resolved, exclude)
