@@ -67,6 +67,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_BYTES"]) + 64 * 1024
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    # "/api/reports//0" is no address of ours: a 404 in JSON, not werkzeug's 308 to a merged path.
+    app.url_map.merge_slashes = False
 
     from indexer.embed import load_embedder
     from service.state import IndexHolder

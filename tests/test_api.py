@@ -118,6 +118,10 @@ def test_unknown_paths_and_methods_are_json_errors(client):
     assert client.get("/api/nothing").status_code == 404
     assert client.delete("/api/search").status_code == 405
     assert client.get("/api/nothing").get_json()["error"]["code"] == "not_found"
+    # A report id of "/0" (found by tests/test_fuzz.py): a JSON 404, not a 308 to /api/reports/0.
+    for path in ("/api/reports/%2F0", "/api/reports//0"):
+        response = client.get(path)
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
 
 
 def test_the_real_service_over_http(built_index, tmp_path):
