@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.url or args.add_during:
             parser.error("--variant starts its own services; it goes with neither --url nor --add-during")
         return compare_variants(args, [parse_variant(v, parser) for v in args.variant])
-    return run_once(args, parser)
+    return run_once(args, parser)[0]
 
 
 def parse_variant(text: str, parser) -> tuple[str, dict[str, str]]:
@@ -299,10 +299,9 @@ def compare_variants(args, variants: list[tuple[str, dict[str, str]]]) -> int:
     rows, ok = [], True
     for name, settings in variants:
         print(f"== {name}: {' '.join(f'{k}={v}' for k, v in settings.items()) or '(defaults)'}", flush=True)
-        args.settings = settings
-        args.json_figures = {}
-        ok = run_once(args, None) == 0 and ok
-        rows.append((name, args.json_figures))
+        status, figures = run_once(args, None, settings)
+        ok = status == 0 and ok
+        rows.append((name, figures))
     print(f"\n{args.clients} clients, {args.seconds:g} s each, one after the other:")
     print(f"  {'variant':<14} {'req/s':>7} {'search p50/p95 ms':>19} {'ask p50/p95 ms':>17} {'errors':>6}")
     for name, f in rows:
@@ -312,7 +311,8 @@ def compare_variants(args, variants: list[tuple[str, dict[str, str]]]) -> int:
     return 0 if ok else 1
 
 
-def run_once(args, parser) -> int:
+def run_once(args, parser, settings: dict[str, str] | None = None) -> tuple[int, dict]:
+    """One load run (gunicorn started with `settings` in its environment unless --url): exit status and figures."""
     python = sys.executable
     work = Path(tempfile.mkdtemp(prefix="fazhi-load-"))
     process = None
@@ -329,7 +329,7 @@ def run_once(args, parser) -> int:
             corpus = Path(shutil.copytree(ROOT / "corpus", work / "corpus"))
             host, port = "127.0.0.1", _free_port()
             started = time.perf_counter()
-            process = start_server(index, corpus, port, work / "gunicorn.log", args.app, getattr(args, "settings", None))
+            process = start_server(index, corpus, port, work / "gunicorn.log", args.app, settings)
             health = wait_ready(host, port, process)
             print(f"gunicorn up in {time.perf_counter() - started:.1f} s on {host}:{port}: "
                   f"{health['reports']} reports, {health['chunks']} chunks, model {health['model']}", flush=True)
@@ -365,10 +365,8 @@ def run_once(args, parser) -> int:
         print("\n".join(lines))
         if args.json:
             print(json.dumps(figures, ensure_ascii=False))
-        if hasattr(args, "json_figures"):
-            args.json_figures.update(figures)
         ok = not errors and (adder is None or (adder.returncode == 0 and adder.searchable is not None))
-        return 0 if ok else 1
+        return (0 if ok else 1), figures
     finally:
         if process is not None:
             stop_server(process)

@@ -4,7 +4,7 @@ An answer scans the whole corpus (tens to hundreds of milliseconds of Python and
 search takes a few. Computed in the worker's own threads, answers hold the interpreter lock
 and both cores, and every search waits behind them. Here each worker forks one answer
 process right after gunicorn forks the worker (before the worker starts its threads, so no
-lock is copied held), at `nice` +ANSWER_NICENESS: the kernel gives the searches of the
+lock is copied held), at `nice` +ANSWER_NICENESS (the app's setting): the kernel gives the searches of the
 worker the cores first, and answers take what is left, one at a time per worker.
 
 The child is a copy of the worker: the same index pages (shared, not copied), the same query
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ANSWER_NICENESS = 10
 READY_SECONDS = 10.0
 # Handlers the worker inherited from gunicorn's master: the child acts on none of them.
 _RESET_SIGNALS = ("SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCHLD",
@@ -43,7 +42,7 @@ _RESET_SIGNALS = ("SIGHUP", "SIGQUIT", "SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2"
 class AnswerProcess:
     """The worker's end: sends one question at a time to the child and reads its answer."""
 
-    def __init__(self, holder: "IndexHolder", niceness: int = ANSWER_NICENESS, close_in_child: Iterable = (),
+    def __init__(self, holder: "IndexHolder", niceness: int, close_in_child: Iterable = (),
                  on_lost: Callable[[], None] | None = None):
         """`on_lost` is called once if the child dies: the web worker then retires (gunicorn starts a
         fresh worker, with a fresh child), answering what it has in hand by itself."""
@@ -128,6 +127,7 @@ def _serve(holder: "IndexHolder", conn, parent_end, niceness: int, close_in_chil
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
     holder.answer_process = None  # the child computes; it never forwards
+    holder.shares_answers = False  # nor shares: its worker does that with what it sends back
     if niceness:
         os.nice(niceness)
     conn.send("ready")

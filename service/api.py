@@ -39,10 +39,11 @@ def report_summary(searcher: Searcher, doc_id: str) -> dict:
 
 @bp.get("/healthz")
 def healthz():
-    searcher = holder().searcher
+    state = holder()
+    searcher = state.searcher
     backend = searcher.backend.describe()
     up = searcher.backend.ping()
-    process = holder().answer_process
+    process = state.answer_process
     response = jsonify(
         status="ok" if up else "backend_unavailable",
         reports=len(searcher.reports),

@@ -36,16 +36,16 @@ def set_up_answers(worker) -> None:
     Here, in post_fork, the worker has no threads yet: the fork copies no lock held. No answer
     process with the seekdb backend: its connection to the engine would be shared by two processes."""
     app = worker.app.wsgi()  # the app loaded in the master (preload), else loaded now, as the worker would
-    holder = getattr(app, "extensions", {}).get("fazhi")
+    holder = app.extensions.get("fazhi")
     if holder is None:
         return
-    if app.config.get("SHARE_ANSWERS"):
+    if app.config["SHARE_ANSWERS"]:
         holder.share_answers()
-    if not app.config.get("ANSWER_PROCESS") or holder.backend.name != "embedded":
+    if not app.config["ANSWER_PROCESS"] or holder.backend.name != "embedded":
         return
     from service.answer_process import AnswerProcess
 
-    holder.answer_process = AnswerProcess(holder, int(app.config.get("ANSWER_NICENESS", 0)),
+    holder.answer_process = AnswerProcess(holder, int(app.config["ANSWER_NICENESS"]),
                                           close_in_child=getattr(worker, "sockets", ()),
                                           on_lost=lambda: setattr(worker, "alive", False))
 
