@@ -109,15 +109,24 @@ def test_workers_share_answers_one_computes_and_the_other_waits_for_it(searcher,
     assert [g.issuer for g in results[second].groups] == ["粤海街道"]
 
 
-def test_shared_answers_survive_bad_files_and_leave_old_generations(searcher, tmp_path):
+def test_shared_answers_survive_bad_files_and_live_as_long_as_their_generation(searcher, tmp_path):
     from service.answer.shared_answers import SharedAnswers
 
-    old = SharedAnswers.for_generation(tmp_path, tmp_path / "g-old")
+    generations = tmp_path / "generations"
+    (generations / "g-old").mkdir(parents=True)
+    (generations / "g-new").mkdir()
+    old = SharedAnswers.for_generation(tmp_path, generations / "g-old")
     old.put("k", Answerer(searcher).answer(QUESTION))
     assert old.get("k").groups and old.get("missing") is None
     old._path("bad", ".pickle").write_bytes(b"not a pickle")
     assert old.get("bad") is None
-    new = SharedAnswers.for_generation(tmp_path, tmp_path / "g-new")
-    assert not old.folder.exists() and new.folder.is_dir()  # a generation out of service is removed
+    new = SharedAnswers.for_generation(tmp_path, generations / "g-new")
+    # A worker still serving g-old while another has switched keeps reading and writing its answers.
+    assert old.get("k").groups and new.folder.is_dir()
+    old.put("k2", Answerer(searcher).answer(QUESTION))
+    assert old.get("k2") is not None
+    (generations / "g-old").rmdir()  # the store prunes g-old: its answers go at the next switch
+    SharedAnswers.for_generation(tmp_path, generations / "g-new")
+    assert not old.folder.exists() and new.folder.is_dir()
     (tmp_path / "file").write_text("x")
     assert SharedAnswers.for_generation(tmp_path / "file", tmp_path / "g") is None  # cannot be written: not shared

@@ -8,8 +8,9 @@ a lock file per question makes a worker that asks while another computes it wait
 answer instead of computing it too.
 
 The folder belongs to the service (mode 0700 in a folder only it writes, next to its index), and
-only this module writes there; its files are pickles of Answer records. A generation's folder
-is removed when another generation is in service. Any failure to read or write (a full disk, a
+only this module writes there; its files are pickles of Answer records. A generation's answers
+live as long as the generation does: they are removed once the store has pruned that generation,
+never while another worker may still be serving it (workers switch one by one). Any failure to read or write (a full disk, a
 read-only index folder) leaves the answer to be computed as if the folder did not exist.
 """
 from __future__ import annotations
@@ -44,8 +45,8 @@ class SharedAnswers:
         base = root / FOLDER
         try:
             base.mkdir(exist_ok=True, mode=0o700)
-            for other in base.iterdir():  # generations no longer served
-                if other.name != generation.name and other.is_dir():
+            for other in base.iterdir():  # answers of generations the store has pruned
+                if other.is_dir() and not (generation.parent / other.name).is_dir():
                     shutil.rmtree(other, ignore_errors=True)
             return cls(base / generation.name)
         except OSError as error:
