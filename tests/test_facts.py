@@ -254,3 +254,23 @@ def test_a_count_asked_in_ge_takes_the_reports_own_counting_word(searcher):
     # 个 counts things, never hours: not 「律师服务时长9218小时」.
     answer, _ = answer_fact(searcher, "海珠区有多少个公共法律服务工作站？", Filters())
     assert "9218小时" not in answer
+
+
+def test_a_count_of_cases_answers_a_question_about_disputes(searcher):
+    # 翠苑街道: 「2024年，人民调解案件数共计825件」: the question says 纠纷, the report 案件.
+    answer, groups = answer_fact(searcher, "翠苑街道一年调解了多少纠纷？", Filters())
+    assert groups and "825件" in answer and "825件" in groups[0].citations[0].quote
+    _assert_verbatim(searcher, groups)
+    # A count of something else (法律援助1298件) does not answer for 投诉, and a count of cases is
+    # no answer when the rest of the topic (受理) is not beside it.
+    answer, groups = answer_fact(searcher, "海珠区受理了多少件投诉？", Filters())
+    assert groups == [] and "1298件" not in answer
+
+
+def test_a_verb_and_its_object_split_by_the_question_words_are_one_term(searcher):
+    from service.answer.facts import topic_text
+
+    assert topic_text("翠苑街道今年立了多少件案？", ["翠苑街道"]) == "立案"
+    assert topic_text("翠苑街道一年调解了多少纠纷？", ["翠苑街道"]) == "调解了 纠纷"  # two-character words stay
+    answer, groups = answer_fact(searcher, "翠苑街道今年立了多少件案？", Filters())
+    assert groups and "357件" in answer  # 「今年以来共立案357件」

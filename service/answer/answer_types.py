@@ -134,6 +134,17 @@ def noun_family(classifier: str) -> frozenset[str]:
     return next((family for family in _UNIT_FAMILIES if classifier in family), frozenset({classifier}))
 
 
+# Nouns of disputes and cases that the reports count as 案件 in 件/宗/起: 「人民调解案件数共计
+# 825件」 is how many 纠纷 were mediated. Chinese usage, not corpus wording.
+_CASE_NOUNS = frozenset("纠纷 矛盾 矛盾纠纷 民间纠纷 案子 官司 诉讼 投诉 举报 信访 诉求 求助".split())
+
+
+def counts_case_noun(noun: str, unit: str, zone: str) -> bool:
+    """Whether a count of cases (「…案件…825件」: 案件 in its zone, counted in 件, 宗, 起 or 例)
+    may count a noun of disputes the question names (纠纷)."""
+    return noun in _CASE_NOUNS and unit in _UNIT_FAMILIES[0] and "案件" in zone
+
+
 def units_compatible(asked: str, found: str) -> bool:
     """Whether a counting word the question names fits the one a value carries (宗 and 件 do)."""
     if not asked or not found or asked == found:

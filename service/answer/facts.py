@@ -19,6 +19,7 @@ from indexer.normalize import normalize
 from service.answer.answer_types import (
     AnswerType,
     Value,
+    counts_case_noun,
     expected_type,
     find_values,
     noun_family,
@@ -55,6 +56,8 @@ ZONE_BACK = 60
 # Share of a term's weight credited when only the sentence before the value's (same passage)
 # holds it.
 CONTEXT_CREDIT = 0.5
+# Share of a dispute noun's weight (纠纷) credited by a count of 案件 beside its value.
+CASE_NOUN_CREDIT = 0.5
 # Share of its weight a one-character verb keeps (结 of 「结了多少件」): the reports say 结案 or
 # 办结, so the character tells two figures of one sentence apart but is no topic alone.
 VERB_SHARE = 0.5
@@ -107,11 +110,20 @@ def issuers_of(searcher: Searcher) -> list[str]:
 
 
 def topic_text(question: str, issuers: list[str]) -> str:
-    """The question without its places, its year and its question words: 「行政诉讼败诉率」."""
+    """The question without its places, its year and its question words: 「行政诉讼败诉率」.
+
+    A one-character verb and its one-character object split by the question words (「立了多少件案」)
+    are the word they form (立案): alone, each is too short to be a term.
+    """
     text = strip_names(question, issuers)
     text = _YEAR_IN_QUESTION.sub(" ", text)
     text = _QUESTION_WORDS.sub(" ", text)
-    return re.sub(r"[？?。！!，,\s]+", " ", text).strip()
+    text = re.sub(r"[？?。！!，,\s]+", " ", text).strip()
+    return _SPLIT_VERB_OBJECT.sub(r"\1\2", text)
+
+
+# 「立了 案」, 「结了 案」: a single verb, its aspect particle, a single object standing alone.
+_SPLIT_VERB_OBJECT = re.compile(r"(?:(?<=\s)|^)([\u4e00-\u9fff])[了过着]?\s+([\u4e00-\u9fff])(?=\s|$)")
 
 
 def topic_phrase(question: str, issuers: list[str], answer_type: AnswerType | None) -> str:
@@ -280,6 +292,10 @@ def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]
         found, credit = _credit(term, heads, zone)
         if credit == 0 and _counted_by(term, value):
             found, credit = value.text, 1.0  # 「提供法律援助1298件」: 件 counts the 案件 the topic names
+        if credit == 0 and value.kind == "count" and counts_case_noun(term, value.unit, zone):
+            # 「人民调解案件数共计825件」 for 纠纷: a count of cases, but not in the question's words,
+            # so the rest of the topic must stand there too.
+            found, credit = value.text, CASE_NOUN_CREDIT
         if credit == 0 and before:
             # The sentence before, of the same passage, often names what the figure is about:
             # 「建立健全以镇人民调解委员会为纽带…体系。2023年…各级调委会共受理民间纠纷案件570宗」.
