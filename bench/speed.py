@@ -123,16 +123,18 @@ def load_which_questions() -> list[str]:
 
 def add_which_vectors(path: Path) -> None:
     """Add the which-questions and the vectors of their practice texts to a prepared cache file."""
+    from indexer.normalize import normalize
+    from service.answer.questions import which_topic_text, without_year
+
     with path.open("rb") as handle:
         data = pickle.load(handle)
-    if "which_queries" in data:
+    questions = load_which_questions()
+    # The practice text answer_which embeds (service/answer/which.which_scope): without the year.
+    topics = sorted({normalize(without_year(which_topic_text(q))).text for q in questions})
+    if data.get("which_queries") == questions and data.get("which_topics") == topics:
         return
     from indexer.embed import load_embedder
-    from indexer.normalize import normalize
-    from service.answer.questions import which_topic_text
 
-    questions = load_which_questions()
-    topics = sorted({normalize(which_topic_text(q)).text for q in questions})
     data["which_queries"] = questions
     data["which_topics"] = topics
     data["which_vectors"] = load_embedder(None, MODELS).embed_queries(topics)
