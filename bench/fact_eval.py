@@ -25,6 +25,8 @@ sys.path.insert(0, str(ROOT))
 from service.answer.wording import plain
 
 CASES = Path(__file__).resolve().parent / "data" / "fact_cases.jsonl"
+# The same kinds of question asked in English, places named in pinyin (found by meaning alone).
+ENGLISH_CASES = CASES.with_name("fact_cases_en.jsonl")
 SPLITS = ("dev", "val")
 SWEEP_STANDING = (1.5, 2.0, 2.5, 3.0, 3.5, float("inf"))
 SWEEP_COVERAGE = (0.0, 0.1, 0.2, 0.3, 0.4)
@@ -141,15 +143,16 @@ def main() -> int:
     if args.sweep:
         sweep(answerer, load_cases())
         return 0
-    scores = score_facts(FactPath(answerer) if args.fact_path else answerer, load_cases())
-    print("== Fact questions with an answer type" + (" (fact path only)" if args.fact_path else " (through Answerer)"))
-    for split in SPLITS:
-        s = scores[split]
-        print(f"   {split}: right {s['right']} of {s['answerable']} answerable, "
-              f"told apart {s['told_apart']} of {s['unanswerable']} unanswerable, routed to fact {s['routed_to_fact']}")
-        if args.verbose:
-            for miss in s["misses"]:
-                print(f"      miss [{miss['kind']}] {miss['q']} -> {miss['answer']} | {miss['quote']}")
+    for label, cases in (("", load_cases()), (", in English", load_cases(ENGLISH_CASES))):
+        scores = score_facts(FactPath(answerer) if args.fact_path else answerer, cases)
+        print(f"== Fact questions with an answer type{label}" + (" (fact path only)" if args.fact_path else " (through Answerer)"))
+        for split in SPLITS:
+            s = scores[split]
+            print(f"   {split}: right {s['right']} of {s['answerable']} answerable, "
+                  f"told apart {s['told_apart']} of {s['unanswerable']} unanswerable, routed to fact {s['routed_to_fact']}")
+            if args.verbose:
+                for miss in s["misses"]:
+                    print(f"      miss [{miss['kind']}] {miss['q']} -> {miss['answer']} | {miss['quote']}")
     return 0
 
 

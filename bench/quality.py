@@ -184,14 +184,15 @@ def which_part(embedder, verbose: bool) -> None:
 # -- facts and dialogues -----------------------------------------------------------------------
 
 def facts_part(embedder) -> None:
-    from fact_eval import load_cases as fact_cases, score_facts
+    from fact_eval import ENGLISH_CASES, load_cases as fact_cases, score_facts
 
     searcher = Searcher.load(current_generation(ensure_index("seeds", embedder)), embedder)
-    scores = score_facts(Answerer(searcher), fact_cases())
-    print("== Fact questions with an answer type (seeds)")
-    for split, s in scores.items():
-        print(f"   {split}: right {s['right']} of {s['answerable']} answerable; "
-              f"unanswerable told apart {s['told_apart']} of {s['unanswerable']}")
+    for label, cases in (("", fact_cases()), (", asked in English", fact_cases(ENGLISH_CASES))):
+        scores = score_facts(Answerer(searcher), cases)
+        print(f"== Fact questions with an answer type (seeds{label})")
+        for split, s in scores.items():
+            print(f"   {split}: right {s['right']} of {s['answerable']} answerable; "
+                  f"unanswerable told apart {s['told_apart']} of {s['unanswerable']}")
 
 
 def dialogues_part(embedder) -> None:

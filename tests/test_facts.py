@@ -274,3 +274,27 @@ def test_a_verb_and_its_object_split_by_the_question_words_are_one_term(searcher
     assert topic_text("翠苑街道一年调解了多少纠纷？", ["翠苑街道"]) == "调解了 纠纷"  # two-character words stay
     answer, groups = answer_fact(searcher, "翠苑街道今年立了多少件案？", Filters())
     assert groups and "357件" in answer  # 「今年以来共立案357件」
+
+
+def test_places_named_in_pinyin_are_the_places_of_the_reports():
+    from service.answer.questions import mentioned_issuers, strip_names
+
+    issuers = ["翠苑街道", "海珠区", "粤海街道", "天水郡街道", "坦洲镇", "六安市"]
+    assert mentioned_issuers(issuers, "What is the loss rate of Cuiyuan Subdistrict?") == ["翠苑街道"]
+    assert mentioned_issuers(issuers, "How many cases in Tan Zhou town and in Haizhu's district?") == ["海珠区", "坦洲镇"]
+    assert mentioned_issuers(issuers, "Which places hired lawyers? Plan a yuan budget.") == []  # no name in plain words
+    assert mentioned_issuers(issuers, "an Lu An city report") == ["六安市"]  # pypinyin reads place names (lu an)
+    assert strip_names("How many cases did Cuiyuan Subdistrict handle?", ["翠苑街道"]) == "How many cases did handle?"
+
+
+def test_an_english_fact_question_is_answered_by_meaning_or_said_unstated(searcher):
+    # 「行政诉讼案件发案8件，结案7件，败诉4件，败诉率57%」: no word of the question is the report's.
+    answer, groups = answer_fact(searcher, "What is the administrative litigation loss rate of Cuiyuan Subdistrict?", Filters())
+    assert [g.issuer for g in groups] == ["翠苑街道"] and "57%" in groups[0].citations[0].quote
+    assert "57%" in answer and answer.endswith("请以引文为准。）")
+    _assert_verbatim(searcher, groups)
+    answer, groups = answer_fact(searcher, "When was the Yuehai Subdistrict report written?", Filters())
+    assert "2024年11月21日" in answer
+    # 海珠区 states no loss rate (only 出庭应诉率): said so, in a sentence that names what was asked.
+    answer, groups = answer_fact(searcher, "What is the administrative litigation loss rate of Haizhu District?", Filters())
+    assert groups == [] and answer.startswith("海珠区的报告没有写明所问的比率") and "loss rate" in answer

@@ -60,8 +60,9 @@ _DATE_Q = re.compile(r"什么时候|何时|哪一年|哪年|哪个月|哪一天|
 _NAME_Q = re.compile(r"叫什么|名称|名字|哪(?:一)?(?:个|家|所|位)|谁|是什么(?:机构|部门|单位|平台|品牌)")
 _LIST_Q = re.compile(r"有哪些|包括哪些|包含哪些|都有什么|有什么|哪几项|哪几类|哪几种|哪些")
 _EN = (
-    ("date", re.compile(r"\bwhen\b|\bwhat (date|year|day|month)\b", re.IGNORECASE)),
-    ("amount", re.compile(r"\bhow much (money|funding)\b|\bamount\b|\byuan\b|\bbudget\b", re.IGNORECASE)),
+    ("date", re.compile(r"\bwhen\b|\bwhat (date|year|day|month)\b|\bthe date\b", re.IGNORECASE)),
+    ("amount", re.compile(r"\bhow much\b(?!\s+(?:time|more|less|of\b))|\bamount\b|\byuan\b|\bbudget\b|\bfine[sd]?\b"
+                          r"|\bspen[dt]\b|\bcost\b", re.IGNORECASE)),
     ("rate", re.compile(r"\b(rate|percentage|share|proportion|percent)\b", re.IGNORECASE)),
     ("count", re.compile(r"\bhow many\b|\bnumber of\b|\bcount\b", re.IGNORECASE)),
     ("name", re.compile(r"\bwho\b|\bwhat is the name\b|\bname of\b|\bwhat is .* called\b|\bwhich (agency|department|firm)\b", re.IGNORECASE)),

@@ -34,6 +34,7 @@ from service.answer.evidence import (
 )
 from service.answer.questions import mentioned_issuers, strip_names
 from service.answer.records import Group
+from service.answer.romanized import has_latin_words
 from service.answer.standing import standings
 from service.answer.wording import plain
 from service.search import Filters, Searcher
@@ -49,6 +50,12 @@ MIN_COVERAGE = 0.6
 # bench/data/fact_cases.jsonl by bench/fact_eval.py --sweep.
 RESCUE_STANDING = 2.5
 RESCUE_COVERAGE = 0.2
+# A question in no words of the reports (English) has no coverage to go by: the value's
+# sentence must stand out by this much alone. Chosen on the dev split of
+# bench/data/fact_cases_en.jsonl (1.5: 0.833 right / 0.5 told apart; 2.0: 0.667 / 1.0; 2.5: 0.167 / 1.0).
+ENGLISH_STANDING = 2.0
+# Said after such an answer: it rests on meaning alone, so the quote is the proof to check.
+MEANING_ONLY_NOTE = "（问题不是用报告的用语写的，以上数值按语义找到，请以引文为准。）"
 # How far back from a value its topic may start: the value's clause and the clauses before it,
 # clauses starting no more than this many characters before it (「持续做好“12345”热线转件受理，
 # 密切回应群众和社会关切，2023年累计受理答复各类转办案件246件」; 40 missed that one on dev).
@@ -90,6 +97,12 @@ _QUESTION_WORDS = re.compile(
     r"|叫什么名字|叫什么|的名称是什么|名称是什么|是什么|有哪些|包括哪些|包含哪些|哪些|哪家|是谁|谁|分别|呢|吗)"
     r"(件|宗|个|人次|人|次|家|场次|场|条|户|起|名|项|份|万元|亿元|元)?"
 )
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+# 「When was the Yuehai report written?」, 「What is the date of Haizhu's report?」
+_REPORT_DATE_EN = re.compile(r"\breport\b.{0,20}\b(?:written|dated|signed|issued|published|released|completed)\b"
+                             r"|\bdate\b.{0,20}\breport\b", re.IGNORECASE)
+# How the answer names what an English question asked for, by its answer type.
+_KIND_WORDS = {"count": "数量", "rate": "比率", "amount": "金额", "date": "时间", "name": "名称", "list": "事项"}
 _DATE_LINE = re.compile(r"\s*(?:\d{4}|[零〇一二三四五六七八九]{4})年[\d一二三四五六七八九十]{1,3}月[\d一二三四五六七八九十]{1,3}日\s*")
 
 
@@ -316,13 +329,16 @@ def judge(text: str, value: Value, terms: list[tuple[str, float, tuple[str, ...]
 
 def find_fact(searcher: Searcher, doc_id: str, asked: AnswerType, terms: list[tuple[str, float, tuple[str, ...]]],
               question_rate: str, report_date: bool, query: Callable[[], np.ndarray] | None = None,
-              required: str = "", parts_left_out: frozenset[str] = frozenset(), direction: str = "") -> Finding | None:
+              required: str = "", parts_left_out: frozenset[str] = frozenset(), direction: str = "",
+              meaning_only: bool = False) -> Finding | None:
     """The sentence of one report that best answers a typed fact question, or None.
 
     The best by term coverage when one reaches MIN_COVERAGE; else, with the question's vector
     (`query`, asked for only then), the sentence that stands out most by meaning
     (RESCUE_STANDING, RESCUE_COVERAGE). With `required`, only values whose topic zone holds
-    that term whole count; sentences under the section labels `parts_left_out` do not.
+    that term whole count; sentences under the section labels `parts_left_out` do not. A
+    question whose topic is in no words of the reports (`meaning_only`: an English question)
+    is answered by meaning alone, by a value of the type asked for.
     """
     sentences = report_sentences(searcher, doc_id)
     if report_date:
@@ -332,7 +348,7 @@ def find_fact(searcher: Searcher, doc_id: str, asked: AnswerType, terms: list[tu
         ref = lines[-1]
         value = find_values(ref.text, {"date"})[0]
         return Finding(ref, value, 1.0, 1.0, 0, ref.text)
-    if not terms:
+    if not terms and not meaning_only:
         return None
     candidates: list[tuple[tuple, Finding]] = []  # (tie-break, finding)
     for order, ref in enumerate(sentences):
@@ -348,12 +364,13 @@ def find_fact(searcher: Searcher, doc_id: str, asked: AnswerType, terms: list[tu
     covered = [(tie, f) for tie, f in candidates if f.coverage >= MIN_COVERAGE]
     if covered:
         return min(covered, key=lambda tf: (-round(tf[1].coverage, 6), *tf[0]))[1]
-    rescuable = [(tie, f) for tie, f in candidates if f.coverage >= RESCUE_COVERAGE]
+    rescuable = [(tie, f) for tie, f in candidates if meaning_only or f.coverage >= RESCUE_COVERAGE]
     if not rescuable or query is None:
         return None
     standing = standings(searcher, sentences, query())
+    least = ENGLISH_STANDING if meaning_only else RESCUE_STANDING
     rescued = [(z, tie, f) for tie, f in rescuable
-               if (z := standing.get((f.sentence.row, f.sentence.index), float("-inf"))) >= RESCUE_STANDING]
+               if (z := standing.get((f.sentence.row, f.sentence.index), float("-inf"))) >= least]
     if not rescued:
         return None
     return min(rescued, key=lambda ztf: (-round(ztf[0], 6), -round(ztf[2].coverage, 6), *ztf[1]))[2]
@@ -398,6 +415,7 @@ class FactQuestion:
     question_rate: str  # the measure a rate question names (败诉 of 败诉率), '' otherwise
     direction: str  # 'up' / 'down': the change a question asks about (增长了多少), '' for none
     report_date: bool  # asks for the report's own date
+    meaning_only: bool  # the topic is in no words of the reports (English): found by meaning alone
     phrase: str  # 「2024年行政复议案件的数量」, for 「…的报告没有写明…」
     query: Callable[[], np.ndarray] | None  # the topic's vector, computed when first needed
 
@@ -405,7 +423,7 @@ class FactQuestion:
              parts_left_out: frozenset[str] = frozenset()) -> Finding | None:
         """The sentence of one report that answers it, or None (see find_fact for the two options)."""
         return find_fact(searcher, doc_id, self.asked, self.terms, self.question_rate, self.report_date, self.query,
-                         required, parts_left_out, self.direction)
+                         required, parts_left_out, self.direction, self.meaning_only)
 
     def rarest_term(self) -> str:
         """The topic's most telling term (the highest weight); '' without terms."""
@@ -418,15 +436,22 @@ def read_fact_question(searcher: Searcher, question: str, issuers: list[str],
     asked = asked or expected_type(question) or expected_type("多少")
     text = topic_text(question, issuers)
     topic = fact_topic(searcher, text)
-    report_date = asked.kind == "date" and all(t in REPORT_DATE_WORDS for t, _ in topic.terms) and "报告" in question
+    report_date = asked.kind == "date" and (
+        all(t in REPORT_DATE_WORDS for t, _ in topic.terms) and "报告" in question or bool(_REPORT_DATE_EN.search(question)))
     rate = _RATE_WORD.search(text) if asked.kind == "rate" else None
-    phrase = "报告的成文日期" if report_date else topic_phrase(question, issuers, asked)
+    meaning_only = not _CJK.search(text) and has_latin_words(text)
+    if report_date:
+        phrase = "报告的成文日期"
+    elif meaning_only:
+        phrase = f"所问的{_KIND_WORDS.get(asked.kind, '内容')}（“{question.strip()}”）"
+    else:
+        phrase = topic_phrase(question, issuers, asked)
     query = (lambda: searcher.query_vector(normalize(text).text)) if searcher.sentences is not None and text else None
     direction = direction_of(question) if asked.kind in ("rate", "count", "amount") else ""
-    terms = _terms(topic)
+    terms = [] if meaning_only else _terms(topic)
     if asked.kind == "count" and not asked.unit and (unit := implied_unit(terms)):
         asked = replace(asked, unit=unit, implied=True)
-    return FactQuestion(asked, terms, rate.group(1) if rate else "", direction, report_date, phrase, query)
+    return FactQuestion(asked, terms, rate.group(1) if rate else "", direction, report_date, meaning_only, phrase, query)
 
 
 def implied_unit(terms: list[tuple[str, float, tuple[str, ...]]]) -> str:
@@ -470,4 +495,6 @@ def answer_fact(searcher: Searcher, question: str, filters: Filters) -> tuple[st
     text = "；".join(parts) + "。"
     if missing:
         text += f"{'、'.join(missing)}的报告没有写明{fact.phrase}。"
+    if fact.meaning_only:
+        text += MEANING_ONLY_NOTE
     return (text, groups)

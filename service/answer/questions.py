@@ -6,6 +6,7 @@ import re
 import jieba
 
 from service.answer.answer_types import expected_type
+from service.answer.romanized import named_in_latin, strip_latin_names
 
 KINDS = ("which", "fact", "figures", "plans", "open")
 _PLACE_NOUNS = (
@@ -28,7 +29,8 @@ LEVEL_WORDS = {
 }
 _FACT = re.compile(
     r"多少|几[个次件宗人名家项条场户起]|几|是什么时候|何时|哪一年|哪天|什么时间|比例|比率|[^效]率(是|为|达)?|排名|第几|数量"
-    r"|how many|how much|what (rate|share|number|percentage)|when\b",
+    r"|how many|how much|what (rate|share|number|percentage)|when\b"
+    r"|\bwhat (?:is |was )?the (?:date|year|total|amount|number|rate|share|percentage|name)\b",
     re.IGNORECASE,
 )
 _QUESTION_TAIL = re.compile(r"[？?。！!\s]+$")
@@ -101,7 +103,8 @@ def _names_short(short: str, question: str, edges: set[int]) -> bool:
 
 
 def mentioned_issuers(issuers: list[str], question: str) -> list[str]:
-    """Issuers named in a question, in full (翠苑街道) or short (翠苑) where the short form is a word of its own."""
+    """Issuers named in a question, in full (翠苑街道) or short (翠苑) where the short form is a word of
+    its own, or in pinyin (Cuiyuan Subdistrict)."""
     names = []
     edges: set[int] | None = None
     for issuer in issuers:
@@ -115,7 +118,8 @@ def mentioned_issuers(issuers: list[str], question: str) -> list[str]:
             edges = _word_boundaries(question) if edges is None else edges
             if _names_short(short, question, edges):
                 names.append(issuer)
-    return names
+    unnamed = [(issuer, short_name(issuer)) for issuer in dict.fromkeys(issuers) if issuer and issuer not in names]
+    return names + named_in_latin(unnamed, question)
 
 
 def strip_names(text: str, names: list[str]) -> str:
@@ -125,7 +129,7 @@ def strip_names(text: str, names: list[str]) -> str:
         text = text.replace(name, " ")
         if len(short) >= 2:
             text = text.replace(short, " ")
-    return text
+    return strip_latin_names(text, [(name, short_name(name)) for name in names])
 
 
 # --- Figures across places: words that spread a question over places or rank them. ---
