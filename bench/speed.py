@@ -124,13 +124,12 @@ def load_which_questions() -> list[str]:
 def add_which_vectors(path: Path) -> None:
     """Add the which-questions and the vectors of their practice texts to a prepared cache file."""
     from indexer.normalize import normalize
-    from service.answer.questions import which_topic_text, without_year
+    from service.answer.which import practice_text
 
     with path.open("rb") as handle:
         data = pickle.load(handle)
     questions = load_which_questions()
-    # The practice text answer_which embeds (service/answer/which.which_scope): without the year.
-    topics = sorted({normalize(without_year(which_topic_text(q))).text for q in questions})
+    topics = sorted({normalize(practice_text(q)).text for q in questions})  # as answer_which embeds them
     if data.get("which_queries") == questions and data.get("which_topics") == topics:
         return
     from indexer.embed import load_embedder

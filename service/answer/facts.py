@@ -34,7 +34,7 @@ from service.answer.evidence import (
 )
 from service.answer.questions import mentioned_issuers, strip_names
 from service.answer.records import Group
-from service.answer.romanized import has_latin_words
+from service.answer.romanized import in_latin_only
 from service.answer.standing import standings
 from service.answer.wording import plain
 from service.search import Filters, Searcher
@@ -97,7 +97,6 @@ _QUESTION_WORDS = re.compile(
     r"|叫什么名字|叫什么|的名称是什么|名称是什么|是什么|有哪些|包括哪些|包含哪些|哪些|哪家|是谁|谁|分别|呢|吗)"
     r"(件|宗|个|人次|人|次|家|场次|场|条|户|起|名|项|份|万元|亿元|元)?"
 )
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 # 「When was the Yuehai report written?」, 「What is the date of Haizhu's report?」
 _REPORT_DATE_EN = re.compile(r"\breport\b.{0,20}\b(?:written|dated|signed|issued|published|released|completed)\b"
                              r"|\bdate\b.{0,20}\breport\b", re.IGNORECASE)
@@ -439,7 +438,7 @@ def read_fact_question(searcher: Searcher, question: str, issuers: list[str],
     report_date = asked.kind == "date" and (
         all(t in REPORT_DATE_WORDS for t, _ in topic.terms) and "报告" in question or bool(_REPORT_DATE_EN.search(question)))
     rate = _RATE_WORD.search(text) if asked.kind == "rate" else None
-    meaning_only = not _CJK.search(text) and has_latin_words(text)
+    meaning_only = in_latin_only(text)
     if report_date:
         phrase = "报告的成文日期"
     elif meaning_only:

@@ -6,7 +6,7 @@ import re
 import jieba
 
 from service.answer.answer_types import expected_type
-from service.answer.romanized import named_in_latin, strip_latin_names
+from service.answer.romanized import has_latin_words, named_in_latin, strip_latin_names
 
 KINDS = ("which", "fact", "figures", "plans", "open")
 _PLACE_NOUNS = (
@@ -118,6 +118,8 @@ def mentioned_issuers(issuers: list[str], question: str) -> list[str]:
             edges = _word_boundaries(question) if edges is None else edges
             if _names_short(short, question, edges):
                 names.append(issuer)
+    if not has_latin_words(question):  # the usual case: no pinyin to look for
+        return names
     unnamed = [(issuer, short_name(issuer)) for issuer in dict.fromkeys(issuers) if issuer and issuer not in names]
     return names + named_in_latin(unnamed, question)
 

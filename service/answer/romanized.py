@@ -21,16 +21,26 @@ LEVEL_WORDS = r"(?:\s+(?:sub-?district|street|town(?:ship)?|district|county|city
 
 
 @lru_cache(maxsize=65536)
-def romanized(name: str) -> str:
-    """The pinyin of a name's Chinese characters, lowercase, without spaces: 翠苑 -> cuiyuan; '' for none."""
+def _syllables(name: str) -> tuple[str, ...]:
+    """The pinyin syllables of a name's Chinese characters (翠苑 -> cui, yuan); () for a name without any."""
     if not _CJK.search(name):
-        return ""
-    return "".join(syllable for syllable in lazy_pinyin(name) if syllable.isascii() and syllable.isalpha()).lower()
+        return ()
+    return tuple(s for s in lazy_pinyin(name) if s.isascii() and s.isalpha())
+
+
+def romanized(name: str) -> str:
+    """The pinyin of a name, lowercase, without spaces: 翠苑 -> cuiyuan; '' for none."""
+    return "".join(_syllables(name)).lower()
 
 
 def has_latin_words(text: str) -> bool:
     """Whether a question has words in Latin letters (three letters or more)."""
     return any(len(word) >= 3 for word in _LATIN_WORD.findall(text))
+
+
+def in_latin_only(text: str) -> bool:
+    """Whether a text is written in Latin letters alone (an English question): no Chinese character."""
+    return not _CJK.search(text) and has_latin_words(text)
 
 
 def _latin_runs(question: str) -> set[str]:
@@ -57,7 +67,7 @@ def strip_latin_names(text: str, names: list[tuple[str, str]]) -> str:
     """The text without the pinyin names of these (issuer, short name) pairs and the level word after each."""
     for issuer, short in names:
         for name in sorted({short, issuer}, key=len, reverse=True):
-            syllables = [s for s in lazy_pinyin(name) if s.isascii() and s.isalpha()]
+            syllables = _syllables(name)
             if len("".join(syllables)) < MIN_LETTERS:
                 continue
             pattern = r"\b" + r"\s*".join(map(re.escape, syllables)) + r"\b" + LEVEL_WORDS

@@ -10,8 +10,9 @@ answer instead of computing it too.
 The folder belongs to the service (mode 0700 in a folder only it writes, next to its index), and
 only this module writes there; its files are pickles of Answer records. A generation's answers
 live as long as the generation does: they are removed once the store has pruned that generation,
-never while another worker may still be serving it (workers switch one by one). Any failure to read or write (a full disk, a
-read-only index folder) leaves the answer to be computed as if the folder did not exist.
+never while another worker may still be serving it (workers switch one by one). Any failure to
+read or write (a full disk, a read-only index folder) leaves the answer to be computed as if the
+folder did not exist.
 """
 from __future__ import annotations
 

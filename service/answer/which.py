@@ -138,12 +138,17 @@ def scope_of_question(searcher: Searcher, question: str, filters: Filters, level
     return filters, ""
 
 
+def practice_text(question: str) -> str:
+    """The practice a which-question asks about, as it is scanned for: without the which-phrase and the year."""
+    return without_year(which_topic_text(question))
+
+
 def which_scope(searcher: Searcher, question: str, filters: Filters) -> tuple[Filters, str, str]:
     """(filters with the level and year the question names, the practice asked about, a refusal or '')."""
     filters, refusal = scope_of_question(searcher, question, filters, level_asked(question))
     if refusal:
         return filters, "", refusal
-    topic_text = without_year(which_topic_text(question))
+    topic_text = practice_text(question)
     if not re.sub(r"\W", "", topic_text):
         return filters, "", "问题里没有可以查找的做法，请说明要找的具体做法。"
     return filters, topic_text, ""
