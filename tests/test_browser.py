@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT, free_port
 
@@ -261,7 +262,7 @@ def test_choosing_a_facet_re_asks_with_the_filter(page):
         page.locator("#facet-groups .facet", has_text="街道").first.click()
     assert request.value.post_data_json["filters"] == {"level": "街道"}
     page.wait_for_selector("#answer[data-state=done]")
-    page.wait_for_function("document.querySelectorAll('#answer .place').length === 1")
+    expect(page.locator("#answer .place")).to_have_count(1)
     assert page.locator("#answer .place .place-name").all_text_contents() == ["粤海街道"]
     assert page.locator("#active-filters").is_visible()
     assert "level=%E8%A1%97%E9%81%93" in page.url
@@ -274,7 +275,7 @@ def test_the_task_area_facet_filters_the_passages(page):
         page.locator("[data-field=area] .facet", has_text="行政执法工作体系").first.click()
     assert "area=%E8%A1%8C%E6%94%BF%E6%89%A7%E6%B3%95" in request.value.url
     page.wait_for_selector("#active-filters:has-text('任务领域')")
-    page.wait_for_function("document.querySelectorAll('[data-field=area] .facet').length === 1")
+    expect(page.locator("[data-field=area] .facet")).to_have_count(1)
     assert "area=" in page.url
     assert not page.errors
 
