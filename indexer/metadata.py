@@ -21,7 +21,7 @@ from indexer.issuer import (
     is_national,
     speaker_names,
 )
-from indexer.records import ReportMeta, SourceHints
+from indexer.records import TITLE_NAMED, ReportMeta, SourceHints
 from indexer.report_year import report_year, year_opening
 from indexer.sections import heading_level
 
@@ -53,7 +53,8 @@ def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None,
     """What the report says about itself; hints fill only what the text leaves unsaid.
 
     The title is the report's own title line, else the 「现将…报告如下」 phrase, else the
-    source page's title, else the file name's stem; the last two are marked derived. So are
+    source page's title, else the file name's stem (or, when that is only an id, the issuer and
+    year the text states); the last ones are marked derived. So are
     issuer, region and year when only the file name or page title decided them.
     """
     if not isinstance(text, str):
@@ -86,6 +87,9 @@ def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None,
     if not title and hint_title and _CJK.search(text):
         title = hint_title
         derived.insert(0, "title")
+        if not hints.page_title.strip() and not _file_stem(hints.file_name) and (named := _named_title(found, year, text)):
+            title = named  # 《001_853fd82f221bc387》 tells a reader nothing; the text's issuer and year do
+            derived.append(TITLE_NAMED)
     published = _published(lines)
     if not published and hints.published:
         published = hints.published
@@ -110,6 +114,15 @@ def _file_stem(file_name: str) -> str:
     """The file name without folders and extension, or "" when it is only an id."""
     stem = PurePosixPath(file_name.replace("\\", "/")).stem if file_name else ""
     return "" if _ID_STEM.match(stem) else stem
+
+
+def _named_title(found: Issuer, year: int | None, text: str) -> str:
+    """A title for an untitled report named only by an id: its issuer, its year and what it is
+    about (「天水郡街道2023年法治政府建设年度报告」), or "" when the text does not say both."""
+    if not found.name or not year or found.level == LEVEL_NATIONAL:
+        return ""
+    kind = "法治政府建设年度报告" if text.count("法治政府建设") >= 2 else "年度报告"
+    return f"{found.name}{year}年{kind}"
 
 
 def _hint_title(hints: SourceHints) -> str:

@@ -19,6 +19,11 @@ class SourceHints:
         return asdict(self)
 
 
+# In ReportMeta.derived beside "title": a report without a title, named only by an id, titled
+# from the issuer and year its text states (「天水郡街道2023年法治政府建设年度报告」).
+TITLE_NAMED = "title_named"
+
+
 @dataclass(frozen=True)
 class ReportMeta:
     """What a report says about itself: who issued it, where, for which year."""
@@ -33,7 +38,7 @@ class ReportMeta:
     year: int | None = None  # the year reported on
     published: str = ""  # ISO date when the text or its source page gives one
     source_url: str = ""  # the page or link the report was fetched from
-    derived: tuple[str, ...] = ()  # fields the text does not state, taken from hints (e.g. "title")
+    derived: tuple[str, ...] = ()  # fields the text does not state, taken from hints (e.g. "title"; see TITLE_NAMED)
     source_file: str = ""
     source_format: str = ""
     encoding: str = ""

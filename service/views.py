@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
+from indexer.records import TITLE_NAMED
 from service.api import report_summary
 from service.openapi import curl_examples, endpoints, openapi_document
 
@@ -27,6 +28,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 # Fields the report page marks when the text does not state them (ReportMeta.derived).
 DERIVED_FIELDS = ("title", "issuer", "level", "region", "year", "published")
+NAMED_TITLE_NOTE = "报告没有标题，文件名只是编号：按正文写明的发文单位和年份拟定。"
 
 
 def source_link(url: str) -> str:
@@ -43,8 +45,11 @@ def derived_notes(meta: dict) -> dict[str, dict]:
     """For each field taken from outside the text: the short note and its longer explanation."""
     # Only the file name is known without a source page; with one, either could have given it.
     where = "文件名或来源网页" if meta.get("source_url") else "文件名"
-    return {field: {"note": f"（据{where}）", "title": f"报告正文没有写明这一项，取自{where}。"}
-            for field in meta.get("derived", ()) if field in DERIVED_FIELDS}
+    notes = {field: {"note": f"（据{where}）", "title": f"报告正文没有写明这一项，取自{where}。"}
+             for field in meta.get("derived", ()) if field in DERIVED_FIELDS}
+    if "title" in notes and TITLE_NAMED in meta.get("derived", ()):
+        notes["title"] = {"note": "（据正文拟）", "title": NAMED_TITLE_NOTE}
+    return notes
 
 
 def current_searcher():

@@ -210,7 +210,7 @@ def test_chat_follow_up_is_resolved_and_cited(page):
     copied = page.evaluate("navigator.clipboard.readText()")
     quote = page.locator("#t2-c1 blockquote").text_content()
     # No title line: the file name stands as the title, marked derived (issue 11).
-    assert copied.startswith(f"“{quote}”（来源：《003_b47a481025290089》（据文件名）一、工作开展情况 ")
+    assert copied.startswith(f"“{quote}”（来源：《坦洲镇2023年法治政府建设年度报告》（据正文拟）一、工作开展情况 ")
     assert copied.endswith("）")
     assert page.errors == []
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from indexer.gazetteer import parse_gazetteer
 from indexer.metadata import extract_metadata
 from indexer.normalize import normalize
-from indexer.records import ReportMeta, SourceHints
+from indexer.records import TITLE_NAMED, ReportMeta, SourceHints
 from tests.conftest import SHARED
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,13 +26,14 @@ CORPUS = [
     # doc_id, title, issuer, level, province, city, district, year, published, derived
     ("000_dc284aa856a2efc0", "粤海街道办事处2024年法治政府建设年度报告", "粤海街道", "街道",
      "广东省", "深圳市", "南山区", 2024, "2024-11-21", ()),
-    # No title line and no 「现将…报告如下」 with a year: the file name, marked derived (never invented).
-    ("001_853fd82f221bc387", "001_853fd82f221bc387", "天水郡街道", "街道",
-     "甘肃省", "天水市", "秦州区", 2023, "", ("title",)),
-    ("002_95bdc2d1cb62a6be", "002_95bdc2d1cb62a6be", "翠苑街道", "街道",
-     "浙江省", "杭州市", "西湖区", 2024, "", ("title",)),
-    ("003_b47a481025290089", "003_b47a481025290089", "坦洲镇", "镇",
-     "广东省", "中山市", "", 2023, "", ("title",)),
+    # No title line and no 「现将…报告如下」 with a year, and a file name that is only an id: a title
+    # named from the issuer and year the text states, marked so (never passed off as the report's own).
+    ("001_853fd82f221bc387", "天水郡街道2023年法治政府建设年度报告", "天水郡街道", "街道",
+     "甘肃省", "天水市", "秦州区", 2023, "", ("title", TITLE_NAMED)),
+    ("002_95bdc2d1cb62a6be", "翠苑街道2024年法治政府建设年度报告", "翠苑街道", "街道",
+     "浙江省", "杭州市", "西湖区", 2024, "", ("title", TITLE_NAMED)),
+    ("003_b47a481025290089", "坦洲镇2023年法治政府建设年度报告", "坦洲镇", "镇",
+     "广东省", "中山市", "", 2023, "", ("title", TITLE_NAMED)),
     ("004_1125619140e8c921", "广州市海珠区人民政府关于2023年度法治政府建设情况的报告", "海珠区", "区",
      "广东省", "广州市", "海珠区", 2023, "", ()),
 ]
@@ -46,6 +47,20 @@ def test_corpus_reports(doc_id, title, issuer, level, province, city, district, 
         doc_id=doc_id, title=title, issuer=issuer, level=level, province=province,
         city=city, district=district, year=year, published=published, derived=derived,
     )
+
+
+def test_an_untitled_report_is_named_from_its_text_only_when_its_file_name_is_an_id():
+    text = "2023年，坦洲镇坚持依法行政，推进法治政府建设。\n一、工作开展情况\n法治政府建设扎实推进。\n"
+    named = extract_metadata("x", text, hints=SourceHints(file_name="003_b47a481025290089.txt"))
+    assert (named.title, named.derived) == ("坦洲镇2023年法治政府建设年度报告", ("title", TITLE_NAMED))
+    # A file name or a page that says something is what the report is called.
+    by_name = extract_metadata("x", text, hints=SourceHints(file_name="坦洲镇2023年工作总结.txt"))
+    assert (by_name.title, by_name.derived) == ("坦洲镇2023年工作总结", ("title",))
+    by_page = extract_metadata("x", text, hints=SourceHints(file_name="a1.txt", page_title="坦洲镇法治政府建设情况"))
+    assert by_page.title == "坦洲镇法治政府建设情况" and TITLE_NAMED not in by_page.derived
+    # Without a year in the text there is nothing to name it by: the id stays, marked.
+    undated = extract_metadata("x", "坦洲镇坚持依法行政。\n", hints=SourceHints(file_name="a1.txt"))
+    assert (undated.title, undated.derived) == ("a1", ("title",))
 
 
 def test_region_property_of_a_township_report():

@@ -232,3 +232,13 @@ def test_facet_values_drop_zero_counts_keep_the_selection_and_fold_past_the_limi
     assert len(result["fold"]["shown"]) == 8 and result["fold"]["folded"] == ["v08", "v09", "v10"]
     assert result["short"]["folded"] == []
 
+
+
+def test_a_title_named_from_the_text_says_so_not_that_the_file_name_gave_it():
+    from indexer.records import TITLE_NAMED
+    from service.views import derived_notes
+
+    notes = derived_notes({"derived": ["title", TITLE_NAMED, "year"], "source_url": ""})
+    assert notes["title"]["note"] == "（据正文拟）" and "发文单位和年份" in notes["title"]["title"]
+    assert notes["year"]["note"] == "（据文件名）" and TITLE_NAMED not in notes
+    assert derived_notes({"derived": ["title"], "source_url": ""})["title"]["note"] == "（据文件名）"

@@ -100,6 +100,9 @@ const DERIVED_FIELDS = new Set(['title', 'issuer', 'level', 'region', 'year', 'p
 /** {note, title} when a report's field was not stated in its text but taken from its file name or source page. */
 export function derivedNote(report, field) {
   if (!report || !DERIVED_FIELDS.has(field) || !(report.derived || []).includes(field)) return null;
+  if (field === 'title' && report.derived.includes('title_named')) {
+    return { note: '（据正文拟）', title: '报告没有标题，文件名只是编号：按正文写明的发文单位和年份拟定。' };
+  }
   const where = report.source_url ? '文件名或来源网页' : '文件名';
   return { note: `（据${where}）`, title: `报告正文没有写明这一项，取自${where}。` };
 }
