@@ -82,14 +82,16 @@ def extract_metadata(doc_id: str, text: str, gazetteer: Gazetteer | None = None,
     if year_derived:
         derived.append("year")
     title = title_line or intro_title
-    if not title and not (hints.page_title.strip() or _file_stem(hints.file_name)):
+    hints_name_it = bool(hints.page_title.strip() or _file_stem(hints.file_name))
+    if not title and not hints_name_it:
         title = _first_line_title(lines)  # not a report (a notice, a policy page): its own first line
     if not title and hint_title and _CJK.search(text):
-        title = hint_title
         derived.insert(0, "title")
-        if not hints.page_title.strip() and not _file_stem(hints.file_name) and (named := _named_title(found, year, text)):
-            title = named  # 《001_853fd82f221bc387》 tells a reader nothing; the text's issuer and year do
+        # 《001_853fd82f221bc387》 tells a reader nothing; the text's issuer and year do.
+        named = "" if hints_name_it else _named_title(found, year, text)
+        if named:
             derived.append(TITLE_NAMED)
+        title = named or hint_title
     published = _published(lines)
     if not published and hints.published:
         published = hints.published

@@ -209,7 +209,7 @@ def test_chat_follow_up_is_resolved_and_cited(page):
     page.wait_for_selector("#t2-c1 button.copy.done")
     copied = page.evaluate("navigator.clipboard.readText()")
     quote = page.locator("#t2-c1 blockquote").text_content()
-    # No title line: the file name stands as the title, marked derived (issue 11).
+    # No title line and an id for a file name: the title named from the text, marked so.
     assert copied.startswith(f"“{quote}”（来源：《坦洲镇2023年法治政府建设年度报告》（据正文拟）一、工作开展情况 ")
     assert copied.endswith("）")
     assert page.errors == []
